@@ -1,0 +1,1 @@
+"""Resource types: metadata, specs, definitions."""
