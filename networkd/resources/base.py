@@ -35,8 +35,8 @@ class Metadata:
     created: float = 0.0
     updated: float = 0.0
     finalizers: tuple[str, ...] = ()
-    labels: Mapping[str, str] = EMPTY
-    annotations: Mapping[str, str] = EMPTY
+    labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: EMPTY)
+    annotations: Mapping[str, str] = dataclasses.field(default_factory=lambda: EMPTY)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -1,0 +1,5 @@
+"""`python -m networkd` runs the daemon."""
+
+from networkd.daemon import main
+
+main()

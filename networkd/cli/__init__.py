@@ -1,0 +1,205 @@
+"""netctl: a talosctl-style client for networkd."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from networkd.api.gen.cosi import state_pb2
+from networkd.api.gen.networkd import machine_pb2
+from networkd.cli import render
+from networkd.cli.client import Client, ClientError, targets
+
+RD_TYPE = "ResourceDefinitions.meta.cosi.dev"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="netctl", description="Read networkd's resources, logs and dependency graph.")
+    p.add_argument("--socket", type=Path, help="daemon Unix socket (default /run/networkd/networkd.sock)")
+    p.add_argument("-e", "--endpoints", action="append", default=[], help="HOST[:PORT] over mTLS; repeatable")
+    p.add_argument("--netctlconfig", type=Path, help="client config (default $NETCTLCONFIG or ~/.netctl/config)")
+    p.add_argument("--context", help="context of the client config to use")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    g = sub.add_parser("get", help="get or list resources of a type")
+    g.add_argument("type", help="resource type or alias")
+    g.add_argument("id", nargs="?", help="resource id")
+    g.add_argument("--namespace", help="namespace (default: the type's default)")
+    g.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    g.add_argument("-w", "--watch", action="store_true", help="print changes as they happen")
+
+    i = sub.add_parser("inspect", help="inspect the controller runtime")
+    isub = i.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    d = isub.add_parser("dependencies", help="controller/resource graph in graphviz format")
+    d.add_argument("--with-resources", action="store_true", help="show resource instances instead of types")
+
+    lg = sub.add_parser("logs", help="recent logs of a controller")
+    lg.add_argument("controller")
+    lg.add_argument("-f", "--follow", action="store_true")
+    lg.add_argument("--tail", type=int, default=0, help="only the last N lines")
+
+    gen = sub.add_parser("gen", help="generate files")
+    gsub = gen.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    pki = gsub.add_parser("pki", help="CA, server and client (admin, reader) certificates and a netctl config")
+    pki.add_argument("dir", type=Path)
+    pki.add_argument("--san", action="append", default=[], help="server name or IP (default 127.0.0.1, ::1, localhost)")
+    pki.add_argument("--endpoint", action="append", default=[], help="endpoint written into the netctl config")
+    return p
+
+
+def _definitions(client: Client) -> list[render.Definition]:
+    items, _ = client.stream(lambda s, _m: s.List(state_pb2.ListRequest(namespace="meta", type=RD_TYPE)))
+    return [render.definition_from_yaml(r.resource.spec.yaml_spec) for r in items]
+
+
+def _node(client: Client, call: Any) -> str:
+    if client.node:
+        return client.node
+    for key, value in call.initial_metadata() or ():
+        if key == "node":
+            return str(value)
+    return ""
+
+
+def cmd_get(client: Client, a: argparse.Namespace) -> None:
+    """`netctl get`."""
+    defs = _definitions(client)
+    try:
+        defn = render.resolve(a.type, defs)
+    except LookupError:
+        raise ClientError(f"resource type {a.type!r} is not known; see `netctl get rd`") from None
+    ns = a.namespace or defn.namespace
+    out = sys.stdout
+    if a.watch:
+        _watch(client, a, defn, ns)
+        return
+    if a.id is not None and defn.type == RD_TYPE:
+        with contextlib.suppress(LookupError):
+            a.id = render.resolve(a.id, defs).type.lower()  # `netctl get rd <alias>`
+    if a.id is not None:
+        resp, call = client.call(lambda s, _m: s.Get.with_call(
+            state_pb2.GetRequest(namespace=ns, type=defn.type, id=a.id)))
+        items = [resp.resource]
+        node = _node(client, call)
+    else:
+        stream, call = client.stream(lambda s, _m: s.List(state_pb2.ListRequest(namespace=ns, type=defn.type)))
+        items = [r.resource for r in stream]
+        node = _node(client, call)
+    if a.output == "table":
+        out.write(render.table([render.header(defn, False)] + [render.row(node, defn, r) for r in items]))
+    elif a.output == "yaml":
+        out.write("---\n".join(render.yaml_doc(node, r) for r in items))
+    else:
+        out.write("".join(render.json_doc(node, r) + "\n" for r in items))
+
+
+def _watch(client: Client, a: argparse.Namespace, defn: render.Definition, ns: str) -> None:
+    req = state_pb2.WatchRequest(namespace=ns, type=defn.type, api_version=1,
+                                 options=state_pb2.WatchOptions(bootstrap_contents=True))
+    if a.id is not None:
+        req.id = a.id
+    stream, call = client.stream(lambda s, _m: s.Watch(req))
+    node = _node(client, call)
+    out = sys.stdout
+    if a.output == "table":
+        out.write("   ".join(render.header(defn, True)) + "\n")
+    for resp in stream:
+        for ev in resp.event:
+            if ev.event_type == state_pb2.ERRORED:
+                raise ClientError(f"watch failed: {ev.error}")
+            if ev.event_type == state_pb2.BOOTSTRAPPED:
+                continue
+            if a.output == "table":
+                out.write("   ".join(render.row(node, defn, ev.resource, ev.event_type)) + "\n")
+            elif a.output == "yaml":
+                out.write("---\n" + render.yaml_doc(node, ev.resource, ev.event_type))
+            else:
+                out.write(render.json_doc(node, ev.resource, ev.event_type) + "\n")
+            out.flush()
+
+
+def cmd_inspect(client: Client, a: argparse.Namespace) -> None:
+    """`netctl inspect dependencies` as graphviz."""
+    resp = client.call(lambda _s, m: m.Dependencies(machine_pb2.DependenciesRequest()))
+    nodes: dict[str, int] = {}
+    lines = ["digraph  {", ""]
+
+    def node(key: str, attrs: str) -> int:
+        if key not in nodes:
+            nodes[key] = len(nodes) + 1
+            lines.append(f"  n{nodes[key]}[{attrs}];")
+        return nodes[key]
+
+    resources: dict[tuple[str, str], list[str]] = {}
+    if a.with_resources:
+        for ns, typ in sorted({(e.namespace, e.type) for e in resp.edges}):
+            stream, _ = client.stream(
+                lambda s, _m, ns=ns, typ=typ: s.List(state_pb2.ListRequest(namespace=ns, type=typ)))
+            resources[(ns, typ)] = [r.resource.metadata.id for r in stream]
+    edges = []
+    for e in resp.edges:
+        c = node(f"c:{e.controller}", f'label="{e.controller}",shape="box"')
+        if a.with_resources:
+            ids = [e.id] if e.id else resources.get((e.namespace, e.type), [])
+            targets_ = [node(f"r:{e.namespace}:{e.type}:{i}",
+                             f'fillcolor="azure2",label="{e.namespace}:{e.type}:{i}",shape="note",style="filled"')
+                        for i in ids]
+        else:
+            label = f"{e.namespace}:{e.type}" + (f":{e.id}" if e.id else "")
+            targets_ = [node(f"t:{label}", f'fillcolor="azure2",label="{label}",shape="note",style="filled"')]
+        for r in targets_:
+            if e.kind.startswith("output"):
+                color = "crimson" if e.kind == "output-exclusive" else "darkgreen"
+                edges.append(f'  n{c} -> n{r}[color="{color}"];')
+            else:
+                style = "solid" if e.kind == "input-strong" else "dashed"
+                edges.append(f'  n{r} -> n{c}[style="{style}"];')
+    sys.stdout.write("\n".join([*lines, "", *edges, "}"]) + "\n")
+
+
+def cmd_logs(client: Client, a: argparse.Namespace) -> None:
+    """`netctl logs <controller>`."""
+    req = machine_pb2.LogsRequest(controller=a.controller, follow=a.follow, tail_lines=a.tail)
+    lines, _ = client.stream(lambda _s, m: m.ControllerLogs(req))
+    for line in lines:
+        ts = datetime.datetime.fromtimestamp(line.time, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        sys.stdout.write(f"{ts} {line.level} {line.message}\n")
+        sys.stdout.flush()
+
+
+def cmd_gen(a: argparse.Namespace) -> None:
+    """`netctl gen pki DIR`."""
+    from networkd.api.pki import generate
+
+    sans = a.san or ["127.0.0.1", "::1", "localhost"]
+    for path in generate(a.dir, sans, a.endpoint or ["127.0.0.1"]):
+        print(f"wrote {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    a = _parser().parse_args(argv)
+    if a.command == "gen":
+        cmd_gen(a)
+        return
+    try:
+        client = Client(targets(a.socket, a.endpoints, a.netctlconfig, a.context))
+        try:
+            {"get": cmd_get, "inspect": cmd_inspect, "logs": cmd_logs}[a.command](client, a)
+        finally:
+            client.close()
+    except ClientError as e:
+        sys.stderr.write(f"netctl: {e}\n")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,30 @@
+"""YAML text as Talos prints it: 4-space indent, indented sequences, go-yaml style quoting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = None
+    if value == "" or dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
+        style = '"'
+    elif "\n" in value:
+        style = "|"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: Any) -> str:
+    """Render plain data (dicts keep their order) as YAML text."""
+    return yaml.dump(data, Dumper=_Dumper, indent=4, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 16)
