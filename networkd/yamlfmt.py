@@ -21,7 +21,18 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+class Plain(str):
+    """A timestamp string, written bare as go-yaml prints times."""
+
+    __slots__ = ()
+
+
+def _plain(dumper: yaml.SafeDumper, value: Plain) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", str(value))
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(Plain, _plain)
 
 
 def dump(data: Any) -> str:

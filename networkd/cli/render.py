@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from networkd.api.gen.cosi import resource_pb2
-from networkd.yamlfmt import dump
+from networkd.yamlfmt import Plain, dump
 
 EVENT_MARK = {0: "+", 1: " ", 2: "-"}
 EVENT_NAME = {0: "created", 1: "updated", 2: "destroyed"}
@@ -99,7 +99,7 @@ def table(rows: list[list[str]]) -> str:
 
 def _time(ts: Any) -> str:
     dt = datetime.datetime.fromtimestamp(ts.seconds, datetime.UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Plain(dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _metadata(md: resource_pb2.Metadata) -> dict[str, Any]:

@@ -1,0 +1,184 @@
+"""Controller runtime: declarations are enforced, wakeups coalesce, failures restart with backoff."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pytest
+
+from networkd.resources.meta import NamespaceSpec, ResourceDefinitionSpec
+from networkd.runtime import Context, Controller, DeclarationError, Input, InputKind, Output, OutputKind, Runtime
+from networkd.state import State
+
+NS = NamespaceSpec.TYPE
+RD = ResourceDefinitionSpec.TYPE
+
+
+class Copier(Controller):
+    """Mirrors every Namespace in `meta` into a ResourceDefinition-free output: counts its passes."""
+
+    name = "test.Copier"
+
+    def __init__(self) -> None:
+        self.passes = 0
+        self.seen: list[list[str]] = []
+
+    def inputs(self) -> list[Input]:
+        return [Input("meta", NS, InputKind.STRONG)]
+
+    def outputs(self) -> list[Output]:
+        return [Output(RD, OutputKind.SHARED)]
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait()
+            self.passes += 1
+            self.seen.append([r.id for r in ctx.list("meta", NS)])
+
+
+async def _until(pred, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(timeout):
+        while not pred():
+            await anyio.sleep(0.005)
+
+
+@pytest.mark.anyio
+async def test_input_changes_wake_and_coalesce() -> None:
+    st = State()
+    rt = Runtime(st)
+    c = Copier()
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.passes == 1)  # the initial pass
+        for i in range(50):  # a burst within one loop iteration coalesces into one pass
+            st.create(NS.new("meta", f"n{i:02d}", NamespaceSpec()))
+        await _until(lambda: c.passes >= 2)
+        await anyio.sleep(0.05)
+        assert c.passes == 2
+        assert len(c.seen[-1]) == 50
+        tg.cancel_scope.cancel()
+
+
+class Bad(Controller):
+    name = "test.Bad"
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.error: Exception | None = None
+
+    def inputs(self) -> list[Input]:
+        return [Input("meta", NS)]
+
+    def outputs(self) -> list[Output]:
+        return [Output(RD)]
+
+    async def run(self, ctx: Context) -> None:
+        await ctx.wait()
+        try:
+            if self.action == "read":
+                ctx.list("network", NS)
+            elif self.action == "write":
+                ctx.put("meta", "x", NamespaceSpec())
+            elif self.action == "finalizer":
+                ctx.add_finalizer("meta", NS, "x")
+        except DeclarationError as e:
+            self.error = e
+        await anyio.sleep_forever()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("action", "message"), [
+    ("read", "not a declared input"),
+    ("write", "not a declared output"),
+    ("finalizer", "not a strong input"),
+])
+async def test_undeclared_access_is_refused(action: str, message: str) -> None:
+    st = State()
+    rt = Runtime(st)
+    c = Bad(action)
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.error is not None)
+        assert message in str(c.error)
+        tg.cancel_scope.cancel()
+
+
+def test_second_exclusive_writer_is_refused() -> None:
+    rt = Runtime(State())
+    rt.register(Bad("none"))
+
+    class Other(Bad):
+        name = "test.Other"
+
+    with pytest.raises(DeclarationError, match=r"exclusive output of test\.Bad"):
+        rt.register(Other("none"))
+
+    class Shared(Copier):
+        name = "test.Shared"
+
+    with pytest.raises(DeclarationError, match="exclusive output"):
+        rt.register(Shared())
+    with pytest.raises(DeclarationError, match="registered twice"):
+        rt.register(Bad("none"))
+
+
+class Flaky(Controller):
+    name = "test.Flaky"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.starts: list[float] = []
+
+    async def run(self, ctx: Context) -> None:
+        self.starts.append(anyio.current_time())
+        await ctx.wait()
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("boom")
+        await anyio.sleep_forever()
+
+
+@pytest.mark.anyio
+async def test_crash_is_logged_and_restarted_with_backoff(caplog: pytest.LogCaptureFixture) -> None:
+    st = State()
+    rt = Runtime(st, backoff_initial=0.02, backoff_max=1.0)
+    c = Flaky(failures=3)
+    rt.register(c)
+    caplog.set_level(logging.ERROR)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: len(c.starts) == 4)
+        tg.cancel_scope.cancel()
+    gaps = [b - a for a, b in zip(c.starts, c.starts[1:], strict=False)]
+    assert gaps[0] >= 0.02 and gaps[1] >= 0.04 and gaps[2] >= 0.08  # exponential backoff
+    assert rt.restarts["test.Flaky"] == 3
+    failures = [r for r in caplog.records if "test.Flaky failed" in r.getMessage()]
+    assert len(failures) == 3 and all(getattr(r, "controller", None) == "test.Flaky" for r in failures)
+
+
+@pytest.mark.anyio
+async def test_controller_logs_are_kept_per_controller() -> None:
+    st = State()
+    rt = Runtime(st, backoff_initial=0.01)
+    logging.getLogger().addHandler(rt.logs)
+    try:
+        c = Flaky(failures=1)
+        rt.register(c)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rt.run)
+            await _until(lambda: len(c.starts) == 2)
+            tg.cancel_scope.cancel()
+    finally:
+        logging.getLogger().removeHandler(rt.logs)
+    lines = [e.message for e in rt.logs.entries["test.Flaky"]]
+    assert any("failed, restarting" in m and "boom" in m for m in lines)
+
+
+def test_dependencies_list_declarations() -> None:
+    rt = Runtime(State())
+    rt.register(Copier())
+    kinds = {(e.controller, e.kind, e.type) for e in rt.dependencies()}
+    assert kinds == {("test.Copier", "input-strong", NS.type), ("test.Copier", "output-shared", RD.type)}
