@@ -30,6 +30,9 @@ AUTOCONF: dict[str, tuple[bool, bool]] = {
     "any": (True, True),
 }
 
+# dracut/kernel keywords recognised only to be rejected with a clear reason.
+UNSUPPORTED_AUTOCONF = frozenset({"either6", "link6", "link-local", "ibft", "single-dhcp", "bootp", "rarp"})
+
 _MAC_OCTET = re.compile(r"[0-9A-Fa-f]{2}")
 _MAX_MTU_BITS = 32
 
@@ -63,7 +66,7 @@ def split_ip_argument(value: str) -> list[str]:
 def parse_ip_argument(value: str, links: LinkTable) -> IPArgument | None:
     """Parse one `ip=` value; None when it is ignored (`ip=dhcp`); FieldError when it is invalid."""
     fields = split_ip_argument(value)
-    if len(fields) == 1 and fields[0] in AUTOCONF:
+    if len(fields) == 1 and _is_autoconf_keyword(fields[0]):
         if fields[0] == "dhcp":
             return None
         raise FieldError("autoconf", f"ip={fields[0]} for all links is not supported; name a device")
@@ -73,7 +76,7 @@ def parse_ip_argument(value: str, links: LinkTable) -> IPArgument | None:
 
 
 def _is_device_form(fields: list[str]) -> bool:
-    if len(fields) < 2 or fields[1] not in AUTOCONF:
+    if len(fields) < 2 or not _is_autoconf_keyword(fields[1]):
         return False
     # Talos takes any two-field `<x>:dhcp` as a device; beyond that, a client address means the long form.
     return fields[1:] == ["dhcp"] or (fields[0] != "" and try_ip(fields[0]) is None)
@@ -82,7 +85,7 @@ def _is_device_form(fields: list[str]) -> bool:
 def _device_form(fields: list[str], links: LinkTable) -> IPArgument:
     if not fields[0]:
         raise FieldError("device", "empty device name")
-    dhcp4, dhcp6 = AUTOCONF[fields[1]]
+    dhcp4, dhcp6 = _autoconf(fields[1])
     mtu, mac = _mtu_and_mac(fields[2:])
     return IPArgument(LinkConfig(links.resolve(fields[0]), dhcp4=dhcp4, dhcp6=dhcp6, mtu=mtu, mac=mac))
 
@@ -98,9 +101,7 @@ def _long_form(fields: list[str], links: LinkTable) -> IPArgument:
     device = links.resolve(device_s) if device_s else links.default_link
     if device is None:
         raise FieldError("device", "no device given and no physical link to default to")
-    if autoconf not in AUTOCONF and autoconf:
-        raise FieldError("autoconf", f"unsupported autoconf value {autoconf!r}")
-    dhcp4, dhcp6 = AUTOCONF.get(autoconf, (False, False))
+    dhcp4, dhcp6 = _autoconf(autoconf) if autoconf else (False, False)
     mtu = mac = None
     dns: tuple[IPAddress, ...] = ()
     ntp: tuple[IPAddress, ...] = ()
@@ -116,6 +117,17 @@ def _long_form(fields: list[str], links: LinkTable) -> IPArgument:
         ntp = tuple(parse_ip(text, "ntp0-ip", "error parsing NTP IP") for text in tail[2:3] if text)
     link = LinkConfig(device, address, gateway, dhcp4, dhcp6, mtu, mac)
     return IPArgument(link, hostname or None, dns, ntp)
+
+
+def _is_autoconf_keyword(text: str) -> bool:
+    return text in AUTOCONF or text in UNSUPPORTED_AUTOCONF
+
+
+def _autoconf(keyword: str) -> tuple[bool, bool]:
+    """(dhcp4, dhcp6) for an autoconf keyword; FieldError for the ones networkd does not implement."""
+    if keyword not in AUTOCONF:
+        raise FieldError("autoconf", f"unsupported autoconf value {keyword!r}")
+    return AUTOCONF[keyword]
 
 
 def _prefix_length(text: str, client: IPAddress | None) -> int:
