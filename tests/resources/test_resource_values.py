@@ -1,0 +1,45 @@
+"""Value types: MAC addresses, Go durations, Go zero values."""
+
+import ipaddress
+
+import pytest
+
+from networkd.resources.base import to_plain
+from networkd.resources.enums import ConfigLayer, Scope
+from networkd.resources.link import BridgeMasterSpec, STPSpec
+from networkd.resources.values import Duration, HardwareAddr, is_zero
+
+
+def test_hardware_addr() -> None:
+    mac = HardwareAddr.parse("01:23:45:67:89:AB")
+    assert bytes(mac) == bytes.fromhex("0123456789ab")
+    assert str(mac) == to_plain(mac) == "01:23:45:67:89:ab"
+    assert to_plain(HardwareAddr()) == ""
+    assert mac == HardwareAddr.parse("0123456789ab")
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (Duration(), "0s"),
+        (Duration(seconds=30), "30s"),
+        (Duration(seconds=120), "2m0s"),
+        (Duration(hours=1), "1h0m0s"),
+        (Duration(hours=1, minutes=2, seconds=3, milliseconds=500), "1h2m3.5s"),
+        (Duration(milliseconds=1500), "1.5s"),
+        (Duration(milliseconds=250), "250ms"),
+        (Duration(microseconds=1500), "1.5ms"),
+        (Duration(microseconds=7), "7µs"),
+        (Duration(seconds=-5), "-5s"),
+    ],
+)
+def test_duration_renders_like_go(duration: Duration, text: str) -> None:
+    assert str(duration) == to_plain(duration) == text
+
+
+def test_is_zero() -> None:
+    for zero in (None, 0, "", False, (), b"", Duration(), ConfigLayer.DEFAULT, Scope.GLOBAL, BridgeMasterSpec()):
+        assert is_zero(zero), zero
+    for value in (1, "x", True, (0,), ConfigLayer.CMDLINE, ipaddress.ip_address("0.0.0.0"),
+                  BridgeMasterSpec(stp=STPSpec(enabled=True))):
+        assert not is_zero(value), value
