@@ -16,13 +16,13 @@ import grpc
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from networkd.api.convert import query_from_proto, to_proto
+from networkd.api.convert import Encoder, field_bytes, query_from_proto
 from networkd.api.gen.cosi import resource_pb2, state_pb2, state_pb2_grpc
 from networkd.api.gen.networkd import machine_pb2, machine_pb2_grpc
 from networkd.resources.base import REGISTRY
 from networkd.resources.meta import NAMESPACES
 from networkd.runtime import LogEntry, Runtime
-from networkd.state import Event, EventType, State
+from networkd.state import EventType, State
 
 log = logging.getLogger("networkd.api")
 
@@ -68,6 +68,7 @@ class StateService(state_pb2_grpc.StateServicer):
     def __init__(self, state: State, node: Callable[[], str]) -> None:
         self._state = state
         self._node = node
+        self._enc = Encoder()
 
     async def _check(self, context: grpc.aio.ServicerContext[Any, Any], namespace: str, type: str) -> None:
         rt = REGISTRY.get(type)
@@ -79,25 +80,24 @@ class StateService(state_pb2_grpc.StateServicer):
         await _require(context, Role.ADMIN if rt.sensitive else Role.READER)
         await context.send_initial_metadata((("node", self._node()),))
 
-    async def Get(self, request: state_pb2.GetRequest,
-                  context: grpc.aio.ServicerContext[Any, Any]) -> state_pb2.GetResponse:
+    async def Get(self, request: state_pb2.GetRequest, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         await self._check(context, request.namespace, request.type)
         res = self._state.find(request.namespace, request.type, request.id)
         if res is None:
             await context.abort(grpc.StatusCode.NOT_FOUND,
                                 f"resource {request.type}({request.namespace}/{request.id}) does not exist")
-        return state_pb2.GetResponse(resource=to_proto(res))
+        return field_bytes(1, self._enc.resource(res))
 
     async def List(self, request: state_pb2.ListRequest,
-                   context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[state_pb2.ListResponse]:
+                   context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[bytes]:
         await self._check(context, request.namespace, request.type)
         opts = request.options
         query = await _query(context, list(opts.label_query), opts.id_query if opts.HasField("id_query") else None)
         for res in self._state.list(request.namespace, request.type, query):
-            yield state_pb2.ListResponse(resource=to_proto(res))
+            yield field_bytes(1, self._enc.resource(res))
 
     async def Watch(self, request: state_pb2.WatchRequest,
-                    context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[state_pb2.WatchResponse]:
+                    context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[bytes]:
         await self._check(context, request.namespace, request.type)
         opts = request.options
         if opts.bootstrap_contents and opts.tail_events:
@@ -118,14 +118,14 @@ class StateService(state_pb2_grpc.StateServicer):
                         await context.abort(grpc.StatusCode.ABORTED, ev.error)
                     if ev.type is EventType.BOOTSTRAPPED and not v1:
                         continue
-                    events.append(_event(ev))
+                    events.append(field_bytes(1, self._enc.event(ev)))
                 if not events:
                     continue
                 if opts.aggregated:
-                    yield state_pb2.WatchResponse(event=events)
+                    yield b"".join(events)
                 else:
                     for e in events:
-                        yield state_pb2.WatchResponse(event=[e])
+                        yield e
         finally:
             watch.close()
 
@@ -159,15 +159,20 @@ async def _query(context: grpc.aio.ServicerContext[Any, Any], labels: list[resou
     return query
 
 
-def _event(ev: Event) -> state_pb2.Event:
-    out = state_pb2.Event(event_type=int(ev.type))  # type: ignore[arg-type]
-    if ev.resource is not None:
-        out.resource.CopyFrom(to_proto(ev.resource))
-    if ev.old is not None:
-        out.old.CopyFrom(to_proto(ev.old))
-    if ev.error:
-        out.error = ev.error
-    return out
+def add_state_service(service: StateService, server: grpc.aio.Server) -> None:
+    """Register cosi.resource.State; Get, List and Watch send bytes the Encoder prepared."""
+    raw = bytes
+    handlers = {
+        "Get": grpc.unary_unary_rpc_method_handler(service.Get, state_pb2.GetRequest.FromString, raw),
+        "List": grpc.unary_stream_rpc_method_handler(service.List, state_pb2.ListRequest.FromString, raw),
+        "Watch": grpc.unary_stream_rpc_method_handler(service.Watch, state_pb2.WatchRequest.FromString, raw),
+    }
+    for name in ("Create", "Update", "Destroy", "Teardown", "TeardownAndDestroy"):
+        req = getattr(state_pb2, f"{name}Request")
+        resp = getattr(state_pb2, f"{name}Response")
+        handlers[name] = grpc.unary_unary_rpc_method_handler(getattr(service, name), req.FromString,
+                                                             resp.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("cosi.resource.State", handlers),))
 
 
 class MachineService(machine_pb2_grpc.MachineServicer):
@@ -217,7 +222,7 @@ class APIServer:
     def __init__(self, state: State, runtime: Runtime, *, socket_path: Path, listen: str | None = None,
                  pki: Path | None = None) -> None:
         self._server = grpc.aio.server()
-        state_pb2_grpc.add_StateServicer_to_server(StateService(state, socket.gethostname), self._server)
+        add_state_service(StateService(state, socket.gethostname), self._server)
         machine_pb2_grpc.add_MachineServicer_to_server(MachineService(runtime), self._server)
         self.socket_path = socket_path
         self.listen = listen
