@@ -19,7 +19,7 @@ IGNORE_INTERFACE = "talos.network.interface.ignore"
 _FIRST_ONLY = frozenset({HOSTNAME, "bond", "vlan"})
 
 # dracut/systemd network arguments networkd does not implement; reported instead of silently ignored.
-_UNSUPPORTED = frozenset(
+UNSUPPORTED_ARGUMENTS = frozenset(
     {"rd.route", "nameserver", "rd.peerdns", "bridge", "team", "ifname", "net.ifname-policy", "net.ifname_policy"}
 )
 
@@ -64,7 +64,7 @@ def parse(cmdline: str, links: Sequence[LinkInfo] = ()) -> CmdlineResult:
                 bond_specs = parse_bond(value, table)
             elif key == "vlan":
                 vlan_spec = parse_vlan(value, table)
-            elif key in _UNSUPPORTED:
+            elif key in UNSUPPORTED_ARGUMENTS:
                 raise FieldError(key, f"{key}= is not supported by networkd")
         except FieldError as error:
             errors.append(CmdlineError(key if raw is None else f"{key}={raw}", error.field, error.reason))
