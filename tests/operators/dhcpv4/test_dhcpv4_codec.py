@@ -35,7 +35,7 @@ def frame(options: bytes, *, sname: bytes = b"", file: bytes = b"", op: int = 2,
 
 
 # A DHCPACK hand-written in the shape dnsmasq sends on a libvirt network (its option order and
-# choices: siaddr set, T1/T2 sent, 119 compressed); scapy cross-checks it in test_dhcpv4_scapy.py.
+# choices: siaddr set, T1/T2 sent, 119 compressed); scapy cross-checks it below.
 DNSMASQ_ACK = bytes.fromhex(
     "02010600 5a3c1e77 0000 0000"  # op, htype, hlen, hops, xid, secs, flags
     "00000000 c0a87a5c c0a87a01 00000000"  # ciaddr, yiaddr, siaddr, giaddr
@@ -95,6 +95,18 @@ def test_golden_dnsmasq_ack() -> None:
         ),
     )
     assert decode(encode(msg)) == msg
+
+
+def test_golden_dnsmasq_ack_agrees_with_scapy() -> None:
+    """The hand-written golden bytes, read by an independent parser."""
+    dhcp = pytest.importorskip("scapy.layers.dhcp")
+    theirs = dict((o[0], o[1:]) for o in dhcp.BOOTP(DNSMASQ_ACK)[dhcp.DHCP].options if isinstance(o, tuple))
+    assert theirs["message-type"] == (5,) and theirs["server_id"] == ("192.168.122.1",)
+    assert theirs["lease_time"] == (3600,) and theirs["renewal_time"] == (1800,)
+    assert theirs["rebinding_time"] == (3150,) and theirs["interface-mtu"] == (1500,)
+    assert theirs["name_server"] == ("192.168.122.1", "1.1.1.1") and theirs["domain"] == (b"lab.intra",)
+    assert theirs["classless_static_routes"] == (["10.0.0.0/24:192.168.122.1", "0.0.0.0/0:192.168.122.1"],)
+    assert theirs[119] == (bytes.fromhex("036c616205696e74726100c004"),)
 
 
 def test_golden_dnsmasq_offer() -> None:
