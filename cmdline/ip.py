@@ -108,12 +108,7 @@ def _long_form(fields: list[str], links: LinkTable) -> IPArgument:
     if _is_mtu_tail(tail):
         mtu, mac = _mtu_and_mac(tail)
     else:
-        dns_fields = tail[:2] + [""] * (2 - len(tail[:2]))
-        dns = tuple(
-            parse_ip(text, name, "error parsing DNS IP")
-            for text, name in zip(dns_fields, ("dns0-ip", "dns1-ip"), strict=True)
-            if text
-        )
+        dns = tuple(parse_ip(text, f"dns{i}-ip", "error parsing DNS IP") for i, text in enumerate(tail[:2]) if text)
         ntp = tuple(parse_ip(text, "ntp0-ip", "error parsing NTP IP") for text in tail[2:3] if text)
     link = LinkConfig(device, address, gateway, dhcp4, dhcp6, mtu, mac)
     return IPArgument(link, hostname or None, dns, ntp)

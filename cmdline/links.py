@@ -30,8 +30,11 @@ class LinkTable:
         self._default = physical[0] if physical else None
 
     def resolve(self, name: str) -> str:
-        """Real names win over aliases and altnames; `enx<mac>` then matches the one physical link with
-        that hardware address; anything else is returned as is."""
+        """Resolve a name, alias or altname to the link's name (real names win, as in Talos).
+
+        An unknown `enx<mac>` name resolves to the one physical link with that hardware address;
+        anything else is returned as is.
+        """
         if name in self._lookup:
             return self._lookup[name]
         if name.startswith("enx"):

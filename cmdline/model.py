@@ -16,7 +16,10 @@ IPInterface = IPv4Interface | IPv6Interface
 
 @dataclass(frozen=True, slots=True)
 class LinkInfo:
-    """A kernel link as the caller sees it, used to resolve names and to pick the default link."""
+    """A kernel link as the caller sees it, used to resolve names and to pick the default link.
+
+    `hardware_addr` is `aa:bb:cc:dd:ee:ff`; `physical` is false for loopback and virtual links.
+    """
 
     name: str
     hardware_addr: str = ""

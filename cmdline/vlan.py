@@ -21,8 +21,11 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 def vlan_link_name(parent: str, vid: int) -> str:
-    """Talos `VLANLinkName`: `<parent>.<vid>`, or when that could exceed 15 bytes, the parent's first
-    4 bytes, 6 hex digits of the parent's SHA-256 and `.<vid>`."""
+    """Talos `VLANLinkName`: the name of VLAN `vid` (0..4095) on `parent`.
+
+    `<parent>.<vid>`, or when that could exceed 15 bytes, the parent's first 4 bytes, 6 hex digits of
+    the parent's SHA-256 and `.<vid>`.
+    """
     if not 0 <= vid <= _MAX_VID:
         raise ValueError(f"VLAN id {vid} is not in 0..{_MAX_VID}")
     raw = parent.encode("utf-8", "surrogatepass")

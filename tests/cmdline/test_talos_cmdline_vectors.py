@@ -118,7 +118,7 @@ def _link_spec(spec: LinkSpec) -> dict[str, Any]:
     return shape
 
 
-def talos_shape(result: CmdlineResult) -> dict[str, Any]:
+def talos_shape(result: CmdlineResult) -> Any:
     """`CmdlineResult` rendered as Talos's `CmdlineNetworking` in the vectors' JSON."""
     return _prune(
         {
