@@ -5,6 +5,9 @@ The caller feeds :data:`Event` values to :meth:`Client.handle` and carries out t
 (one per :class:`Timer` slot; arming an armed slot replaces it) and the ARP probing. Randomness
 (xid, jitter) comes from the injected ``random.Random``. Every transition is in ``_TRANSITIONS``
 at the bottom of this file; anything not listed there is dropped with a :class:`Log`.
+
+Not implemented: the optional 1-10 s random delay before the first DISCOVER (RFC 2131 §4.4.1),
+collecting several offers before choosing, DHCPINFORM, FORCERENEW, and BOOTP-only servers.
 """
 
 from __future__ import annotations
@@ -185,7 +188,11 @@ class LeaseRenewed:
 
 @dataclass(frozen=True, slots=True)
 class LeaseLost:
-    """Remove the configuration of ``lease``."""
+    """Remove the configuration of ``lease``.
+
+    Also sent (reason NAK) when a server refuses the saved lease offered by INIT-REBOOT, which
+    was never acquired in this run: the driver should then drop its lease file.
+    """
 
     lease: Lease
     reason: LeaseLostReason
@@ -344,7 +351,7 @@ class Client:
             return "no DHCP message type (BOOTP is not supported)"
         expected = self._expected_server()
         server = msg.options.server_id
-        if expected is not None and server is not None and server != expected:
+        if expected is not None and server not in (None, _ZERO) and server != expected:
             return f"server id {server} is not the selected server {expected}"
         return None
 
@@ -379,9 +386,11 @@ class Client:
     def _retransmit(self, event: TimerFired) -> list[Action]:
         limit = {State.REQUESTING: self._config.request_attempts, State.REBOOTING: self._config.reboot_attempts}
         if self._state in limit and self._attempt + 1 >= limit[self._state]:
-            # RFC 2131 §3.1: "If the client receives neither a DHCPACK or a DHCPNAK message
-            # after employing the retransmission algorithm, the client reverts to INIT state
-            # and restarts the initialization process." (§3.2 likewise for INIT-REBOOT.)
+            # RFC 2131 §3.1: "a client retransmitting as described in section 4.1 might
+            # retransmit the DHCPREQUEST message four times ... If the client receives neither a
+            # DHCPACK or a DHCPNAK message after employing the retransmission algorithm, the
+            # client reverts to INIT state and restarts the initialization process." §3.2 says
+            # the same for INIT-REBOOT, where we give up sooner (a saved lease is only a hint).
             log = Log(f"no reply to {self._attempt + 1} REQUESTs in {self._state}; restarting discovery")
             if self._state is State.REBOOTING and self._lease is not None:
                 self._hint = self._lease.address.ip
