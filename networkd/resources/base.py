@@ -100,9 +100,11 @@ class ResourceType:
         parts = suffix.split(".") if suffix else []
         for i in range(1, len(parts)):
             out.append(".".join([plural, *parts[:i]]))
-        abbrev = "".join(c for c in self.display if c.isupper()).lower()
-        if abbrev:
-            out += [abbrev, abbrev + "s"]
+        capitals = "".join(c for c in self.type.partition(".")[0] if c.isupper())
+        if len(capitals) > 1:  # as COSI: capitals of the plural name, at least two, "s" unless it ends in S
+            out.append(capitals.lower())
+            if not capitals.endswith("S"):
+                out.append(capitals.lower() + "s")
         for alias in self.aliases:
             out.append(alias.lower())
         seen: dict[str, None] = {}
@@ -156,12 +158,18 @@ def yfield(
     name: str | None = None,
     *,
     omitempty: bool = False,
+    omitnil: bool = False,
+    nil: Any = None,
     inline: bool = False,
     default: Any = dataclasses.MISSING,
     default_factory: Any = dataclasses.MISSING,
 ) -> Any:
-    """A dataclass field with its YAML name (default: camelCase of the attribute) and emptiness rule."""
-    meta = {"yaml": name, "omitempty": omitempty, "inline": inline}
+    """A dataclass field with its YAML name (default: camelCase of the attribute) and emptiness rules.
+
+    `omitempty` drops Go zero values; `omitnil` drops only None (a Go pointer); `nil` is what None renders
+    as otherwise (Go prints a zero netip.Addr as "").
+    """
+    meta = {"yaml": name, "omitempty": omitempty, "omitnil": omitnil, "nil": nil, "inline": inline}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -219,6 +227,8 @@ def _fields(obj: Any) -> Iterator[tuple[str, Any]]:
             if value is not None:
                 yield from _fields(value)
             continue
-        if f.metadata.get("omitempty") and _empty(value):
+        if (f.metadata.get("omitempty") and _empty(value)) or (f.metadata.get("omitnil") and value is None):
             continue
+        if value is None:
+            value = f.metadata.get("nil")
         yield f.metadata.get("yaml") or camel(f.name), to_plain(value)

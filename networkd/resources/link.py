@@ -67,7 +67,7 @@ class BondMasterSpec:
     lacp_rate: LACPRate = LACPRate.SLOW
     arp_validate: ARPValidate = ARPValidate.NONE
     arp_all_targets: ARPAllTargets = ARPAllTargets.ANY
-    primary_index: int | None = yfield(omitempty=True, default=None)
+    primary_index: int | None = yfield(omitnil=True, default=None)
     primary_reselect: PrimaryReselect = PrimaryReselect.ALWAYS
     fail_over_mac: FailOverMAC = FailOverMAC.NONE
     ad_select: ADSelect = yfield(omitempty=True, default=ADSelect.STABLE)
@@ -88,7 +88,7 @@ class BondMasterSpec:
     peer_notify_delay: int = yfield(omitempty=True, default=0)
     arp_ip_targets: tuple[IPAddr, ...] = yfield(omitempty=True, default=())
     ns_ip6_targets: tuple[IPAddr, ...] = yfield(omitempty=True, default=())
-    ad_lacp_active: ADLACPActive | None = yfield(omitempty=True, default=None)
+    ad_lacp_active: ADLACPActive | None = yfield(omitnil=True, default=None)
     missed_max: int = yfield(omitempty=True, default=0)
     primary: str = yfield(omitempty=True, default="")
 
@@ -174,7 +174,7 @@ class LinkSpec(Spec):
     wireguard: WireguardSpec | None = yfield(omitempty=True, default=None)
     veth: VethSpec | None = yfield(omitempty=True, default=None)
     layer: ConfigLayer = ConfigLayer.DEFAULT
-    multicast: bool | None = yfield(omitempty=True, default=None)
+    multicast: bool | None = yfield(omitnil=True, default=None)
 
 
 @resource_type(

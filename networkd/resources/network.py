@@ -94,9 +94,9 @@ class RouteSpec(Spec):
     """A desired route; None destination/source/gateway are Go's zero values (default route, none)."""
 
     family: Family
-    destination: IPPrefix | None = yfield("dst", default=None)
-    source: IPAddr | None = yfield("src", default=None)
-    gateway: IPAddr | None = None
+    destination: IPPrefix | None = yfield("dst", nil="", default=None)
+    source: IPAddr | None = yfield("src", nil="", default=None)
+    gateway: IPAddr | None = yfield(nil="", default=None)
     out_link_name: str = yfield(omitempty=True, default="")
     table: RoutingTable = RoutingTable.UNSPEC
     priority: int = yfield(omitempty=True, default=0)
@@ -145,9 +145,9 @@ class RouteStatus(Spec):
     """A route the kernel has."""
 
     family: Family
-    destination: IPPrefix | None = yfield("dst", default=None)
-    source: IPAddr | None = yfield("src", default=None)
-    gateway: IPAddr | None = None
+    destination: IPPrefix | None = yfield("dst", nil="", default=None)
+    source: IPAddr | None = yfield("src", nil="", default=None)
+    gateway: IPAddr | None = yfield(nil="", default=None)
     out_link_index: int = yfield(omitempty=True, default=0)
     out_link_name: str = yfield(omitempty=True, default="")
     table: RoutingTable = RoutingTable.UNSPEC
@@ -166,8 +166,8 @@ class RoutingRuleSpec(Spec):
     """A desired policy routing rule (`ip rule`)."""
 
     family: Family
-    src: IPPrefix | None = None
-    dst: IPPrefix | None = None
+    src: IPPrefix | None = yfield(nil="", default=None)
+    dst: IPPrefix | None = yfield(nil="", default=None)
     table: RoutingTable = RoutingTable.UNSPEC
     priority: int = 0
     action: RoutingRuleAction = RoutingRuleAction.UNSPEC
@@ -190,8 +190,8 @@ class RoutingRuleStatus(Spec):
     """A policy routing rule the kernel has."""
 
     family: Family
-    src: IPPrefix | None = None
-    dst: IPPrefix | None = None
+    src: IPPrefix | None = yfield(nil="", default=None)
+    dst: IPPrefix | None = yfield(nil="", default=None)
     table: RoutingTable = RoutingTable.UNSPEC
     priority: int = 0
     action: RoutingRuleAction = RoutingRuleAction.UNSPEC

@@ -11,7 +11,7 @@ def test_aliases_match_the_seed() -> None:
         "resourcedefinitions", "resourcedefinition", "resourcedefinitions.meta", "resourcedefinitions.meta.cosi",
         "rd", "rds")
     assert NamespaceSpec.TYPE.all_aliases() == (
-        "namespaces", "namespace", "namespaces.meta", "namespaces.meta.cosi", "n", "ns")
+        "namespaces", "namespace", "namespaces.meta", "namespaces.meta.cosi", "ns")
 
 
 def test_definition_yaml_matches_the_seed() -> None:

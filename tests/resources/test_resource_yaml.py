@@ -257,7 +257,7 @@ def test_talos_route_spec() -> None:
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="base.to_plain renders None as null; Go renders a zero netip.Addr as \"\"")
+
 def test_route_spec_zero_addresses_render_empty() -> None:
     spec = RouteSpec(family=Family.INET4, gateway=ip("10.0.0.1"), table=RoutingTable.MAIN, priority=1024)
     assert to_plain(spec)["dst"] == ""
