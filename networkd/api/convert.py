@@ -37,8 +37,9 @@ def _proto_spec(spec: Spec) -> bytes:
 
 
 def yaml_spec(spec: Spec) -> str:
-    """The spec as YAML with Talos's field names."""
-    return dump(to_plain(spec))
+    """The spec as YAML with Talos's field names (a spec that is a document, like MachineConfig, verbatim)."""
+    plain = to_plain(spec)
+    return plain if isinstance(plain, str) else dump(plain)
 
 
 def to_proto(res: Resource[Spec]) -> resource_pb2.Resource:

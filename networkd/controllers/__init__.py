@@ -1,9 +1,11 @@
-"""Controllers, one per file, named <resource>_<role>."""
+"""Controllers, one per file, named <resource>_<role>; `build_controllers` is the daemon's full set."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from networkd.controllers.kernel_cmdline import KernelCmdlineController
+from networkd.controllers.merge import merge_controllers
 from networkd.runtime import Controller
 
 if TYPE_CHECKING:
@@ -12,4 +14,7 @@ if TYPE_CHECKING:
 
 def build_controllers(opts: Options) -> list[Controller]:
     """Every controller the daemon runs, configured from its options."""
-    return []
+    return [
+        KernelCmdlineController(opts.cmdline),
+        *merge_controllers(),
+    ]

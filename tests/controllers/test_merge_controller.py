@@ -1,0 +1,80 @@
+"""MergeController with the real runtime: layers fold into network; teardown waits for the applier's finalizer."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import anyio
+import pytest
+
+from networkd.controllers.merge import MergeController
+from networkd.resources.base import Phase
+from networkd.resources.enums import ConfigLayer, Family
+from networkd.resources.network import NETWORK, NETWORK_CONFIG, AddressSpec, HostnameSpec
+from networkd.runtime import Runtime
+from networkd.state import State
+
+
+def addr(cidr: str, layer: ConfigLayer, link: str = "eth0") -> AddressSpec:
+    return AddressSpec(address=ipaddress.ip_interface(cidr), link_name=link, family=Family.INET4, layer=layer)
+
+
+async def until(pred, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(timeout):
+        while not pred():
+            await anyio.sleep(0.005)
+
+
+@pytest.mark.anyio
+async def test_layers_merge_and_retire_with_finalizers() -> None:
+    st = State()
+    rt = Runtime(st)
+    rt.register(MergeController(AddressSpec.TYPE))
+    t = AddressSpec.TYPE
+    st.create(t.new(NETWORK_CONFIG, "default/eth0/10.0.0.1/24", addr("10.0.0.1/24", ConfigLayer.DEFAULT)), "p")
+    st.create(t.new(NETWORK_CONFIG, "configuration/eth0/10.0.0.1/24",
+                    addr("10.0.0.1/24", ConfigLayer.CONFIGURATION)), "p")
+    st.create(t.new(NETWORK_CONFIG, "cmdline/eth0/10.0.0.2/24", addr("10.0.0.2/24", ConfigLayer.CMDLINE)), "p")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await until(lambda: len(st.list(NETWORK, t.type)) == 2)
+        merged = {r.id: r for r in st.list(NETWORK, t.type)}
+        assert merged["eth0/10.0.0.1/24"].spec.layer is ConfigLayer.CONFIGURATION
+        assert merged["eth0/10.0.0.1/24"].metadata.owner == "network.AddressMergeController"
+
+        # an applier holds a finalizer: removal waits for it
+        st.add_finalizers(NETWORK, t.type, "eth0/10.0.0.2/24", "network.AddressSpecController")
+        st.destroy(NETWORK_CONFIG, t.type, "cmdline/eth0/10.0.0.2/24", "p")
+        await until(lambda: st.get(NETWORK, t.type, "eth0/10.0.0.2/24").metadata.phase is Phase.TEARING_DOWN)
+        await anyio.sleep(0.05)
+        assert st.find(NETWORK, t.type, "eth0/10.0.0.2/24") is not None
+        st.remove_finalizers(NETWORK, t.type, "eth0/10.0.0.2/24", "network.AddressSpecController")
+        await until(lambda: st.find(NETWORK, t.type, "eth0/10.0.0.2/24") is None)
+
+        # the higher layer goes: the lower one takes over, same id
+        st.destroy(NETWORK_CONFIG, t.type, "configuration/eth0/10.0.0.1/24", "p")
+        await until(lambda: st.get(NETWORK, t.type, "eth0/10.0.0.1/24").spec.layer is ConfigLayer.DEFAULT)
+        tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_torn_down_spec_is_recreated_when_wanted_again() -> None:
+    st = State()
+    rt = Runtime(st)
+    rt.register(MergeController(HostnameSpec.TYPE))
+    t = HostnameSpec.TYPE
+    st.create(t.new(NETWORK_CONFIG, "default/hostname", HostnameSpec(hostname="a")), "p")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await until(lambda: st.find(NETWORK, t.type, "hostname") is not None)
+        st.add_finalizers(NETWORK, t.type, "hostname", "applier")
+        st.destroy(NETWORK_CONFIG, t.type, "default/hostname", "p")
+        await until(lambda: st.get(NETWORK, t.type, "hostname").metadata.phase is Phase.TEARING_DOWN)
+        st.create(t.new(NETWORK_CONFIG, "platform/hostname", HostnameSpec(hostname="b", layer=ConfigLayer.PLATFORM)),
+                  "p")
+        await anyio.sleep(0.05)
+        assert st.get(NETWORK, t.type, "hostname").metadata.phase is Phase.TEARING_DOWN
+        st.remove_finalizers(NETWORK, t.type, "hostname", "applier")
+        await until(lambda: (r := st.find(NETWORK, t.type, "hostname")) is not None
+                    and r.metadata.phase is Phase.RUNNING and r.spec.hostname == "b")
+        tg.cancel_scope.cancel()
