@@ -1,0 +1,11 @@
+"""The kernel edge: the only package that imports pyroute2.
+
+- `types`: neutral frozen records (KernelLink, KernelAddress, KernelRoute, KernelRule, ...) and
+  kernel constants, including RTPROT_NETWORKD, the protocol tag of everything networkd installs.
+- `messages`: pure request builders (no I/O), unit-tested on the attributes they produce.
+- `codec`: pyroute2 messages in and out.
+- `netlink.Netlink`: async dumps and idempotent mutations; `monitor.Monitor`: coalesced change kinds.
+- `errors.KernelError`: every refusal, with errno and the object it was about.
+
+Import from the submodules: `types`, `messages` and `errors` load without pyroute2.
+"""

@@ -1,0 +1,287 @@
+"""The async rtnetlink client: dumps into kernel records, idempotent mutations, errors as KernelError.
+
+It must run in the network namespace it manages (the daemon runs inside its node's namespace): the
+socket is opened in the caller's namespace. One socket serves concurrent requests (pyroute2 matches
+answers by sequence number).
+
+Idempotence, as in systemd-networkd: an add answered EEXIST returns False ("already there"), a delete
+answered ENOENT, ESRCH, EADDRNOTAVAIL or ENODEV returns False ("already gone"); any other refusal
+raises KernelError naming the object.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from ipaddress import IPv4Address
+from types import TracebackType
+from typing import Any
+
+import anyio
+from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
+from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
+
+from networkd.kernel.codec import address_from_msg, link_from_msg, route_from_msg, rule_from_msg, to_nlmsg
+from networkd.kernel.errors import NOT_FOUND, KernelError
+from networkd.kernel.messages import (
+    NLM_F_DUMP_INTR,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETROUTE,
+    RTM_GETRULE,
+    Request,
+    build_address_add,
+    build_address_del,
+    build_dump,
+    build_link_add,
+    build_link_del,
+    build_link_set,
+    build_route_add,
+    build_route_del,
+    build_rule_add,
+    build_rule_del,
+)
+from networkd.kernel.types import (
+    ETH_P_8021Q,
+    RT_SCOPE_UNIVERSE,
+    RTM_F_CLONED,
+    RTPROT_NETWORKD,
+    BondOptions,
+    IPInterface,
+    KernelAddress,
+    KernelLink,
+    KernelRoute,
+    KernelRule,
+)
+
+log = logging.getLogger("networkd.kernel")
+
+DUMP_ATTEMPTS = 5  # a dump the kernel flags NLM_F_DUMP_INTR (changed while dumping) is retried
+
+
+class Netlink:
+    """An rtnetlink socket (pyroute2.AsyncIPRoute): `await Netlink.open()` or `async with await Netlink.open()`."""
+
+    def __init__(self, ipr: AsyncIPRoute) -> None:
+        """Wrap an open AsyncIPRoute; use `open()`."""
+        self._ipr = ipr
+
+    @classmethod
+    async def open(cls) -> Netlink:
+        """Open a socket in the current network namespace (extended acks on, for kernel messages)."""
+        ipr = AsyncIPRoute(ext_ack=True)
+        try:
+            await ipr.setup_endpoint()
+        except OSError as e:
+            ipr.close()
+            raise KernelError(e.errno or errno.EIO, "open", "rtnetlink socket") from e
+        return cls(ipr)
+
+    async def close(self) -> None:
+        """Close the socket; idempotent."""
+        self._ipr.close()
+
+    async def __aenter__(self) -> Netlink:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.close()
+
+    # dumps
+
+    async def _dump(self, msg_type: int) -> list[Any]:
+        request = build_dump(msg_type)
+        for _ in range(DUMP_ATTEMPTS):
+            try:
+                answer = await self._ipr.nlm_request(to_nlmsg(request), request.type, request.flags)
+                messages = [msg async for msg in answer]
+            except NetlinkError as e:
+                raise KernelError(e.code, request.op, request.obj, _detail(e)) from e
+            except OSError as e:
+                raise KernelError(e.errno or errno.EIO, request.op, request.obj) from e
+            if not any(msg["header"]["flags"] & NLM_F_DUMP_INTR for msg in messages):
+                return messages
+            log.debug("dump of %s interrupted by a change, retrying", request.obj)
+        raise KernelError(errno.EINTR, request.op, request.obj, f"interrupted {DUMP_ATTEMPTS} times by changes")
+
+    async def _names(self) -> dict[int, str]:
+        return {msg["index"]: msg.get_attr("IFLA_IFNAME") or "" for msg in await self._dump(RTM_GETLINK)}
+
+    async def links(self) -> list[KernelLink]:
+        """Every link in the namespace."""
+        return [link_from_msg(msg) for msg in await self._dump(RTM_GETLINK)]
+
+    async def addresses(self) -> list[KernelAddress]:
+        """Every IPv4 and IPv6 address, with its link name."""
+        names = await self._names()
+        found = (address_from_msg(msg, names) for msg in await self._dump(RTM_GETADDR))
+        return [address for address in found if address is not None]
+
+    async def routes(self, table: int | None = None) -> list[KernelRoute]:
+        """IPv4 and IPv6 routes of `table` (None: all tables), without cached/cloned entries."""
+        names = await self._names()
+        routes = []
+        for msg in await self._dump(RTM_GETROUTE):
+            if msg["flags"] & RTM_F_CLONED:
+                continue
+            route = route_from_msg(msg, names)
+            if route is not None and (table is None or route.table == table):
+                routes.append(route)
+        return routes
+
+    async def rules(self) -> list[KernelRule]:
+        """Every IPv4 and IPv6 routing rule."""
+        found = (rule_from_msg(msg) for msg in await self._dump(RTM_GETRULE))
+        return [rule for rule in found if rule is not None]
+
+    # mutations
+
+    async def _send(self, request: Request) -> None:
+        log.debug("%s %s", request.op, request.obj)
+        try:
+            async for _ in await self._ipr.nlm_request(to_nlmsg(request), request.type, request.flags):
+                pass
+        except NetlinkError as e:
+            raise KernelError(e.code, request.op, request.obj, _detail(e)) from e
+        except OSError as e:
+            raise KernelError(e.errno or errno.EIO, request.op, request.obj) from e
+
+    async def _add(self, request: Request) -> bool:
+        try:
+            await self._send(request)
+        except KernelError as e:
+            if e.errno == errno.EEXIST:
+                log.debug("%s %s: already there", request.op, request.obj)
+                return False
+            raise
+        return True
+
+    async def _delete(self, request: Request) -> bool:
+        try:
+            await self._send(request)
+        except KernelError as e:
+            if e.errno in NOT_FOUND:
+                log.debug("%s %s: already gone", request.op, request.obj)
+                return False
+            raise
+        return True
+
+    async def link_add(
+        self,
+        name: str,
+        kind: str,
+        *,
+        peer: str | None = None,
+        parent: int | None = None,
+        vlan_id: int | None = None,
+        vlan_protocol: int = ETH_P_8021Q,
+        stp: bool | None = None,
+        vlan_filtering: bool | None = None,
+        bond: BondOptions | None = None,
+        macvlan_mode: int | None = None,
+    ) -> bool:
+        """Create link `name` of `kind`; False if a link of that name exists. See `build_link_add`."""
+        return await self._add(
+            build_link_add(
+                name,
+                kind,
+                peer=peer,
+                parent=parent,
+                vlan_id=vlan_id,
+                vlan_protocol=vlan_protocol,
+                stp=stp,
+                vlan_filtering=vlan_filtering,
+                bond=bond,
+                macvlan_mode=macvlan_mode,
+            )
+        )
+
+    async def link_set(
+        self,
+        index: int,
+        *,
+        up: bool | None = None,
+        mtu: int | None = None,
+        address: str | None = None,
+        master: int | None = None,
+        alias: str | None = None,
+    ) -> None:
+        """Change what is not None on link `index`; `master=0` detaches it, `alias=""` clears the alias."""
+        await self._send(build_link_set(index, up=up, mtu=mtu, address=address, master=master, alias=alias))
+
+    async def link_del(self, index: int) -> bool:
+        """Delete link `index` (a veth takes its peer along); False if there is no such link."""
+        return await self._delete(build_link_del(index))
+
+    async def address_add(
+        self,
+        index: int,
+        prefix: IPInterface,
+        *,
+        flags: int = 0,
+        scope: int = RT_SCOPE_UNIVERSE,
+        broadcast: IPv4Address | None = None,
+        priority: int = 0,
+        protocol: int = RTPROT_NETWORKD,
+    ) -> bool:
+        """Add `prefix` to link `index`; False if it is there already. See `build_address_add`."""
+        request = build_address_add(
+            index, prefix, flags=flags, scope=scope, broadcast=broadcast, priority=priority, protocol=protocol
+        )
+        return await self._add(request)
+
+    async def address_replace(
+        self,
+        index: int,
+        prefix: IPInterface,
+        *,
+        flags: int = 0,
+        scope: int = RT_SCOPE_UNIVERSE,
+        broadcast: IPv4Address | None = None,
+        priority: int = 0,
+        protocol: int = RTPROT_NETWORKD,
+    ) -> None:
+        """Add `prefix` to link `index`, or update its flags, lifetimes and metric if it is there."""
+        request = build_address_add(
+            index,
+            prefix,
+            flags=flags,
+            scope=scope,
+            broadcast=broadcast,
+            priority=priority,
+            protocol=protocol,
+            replace=True,
+        )
+        await self._send(request)
+
+    async def address_del(self, index: int, prefix: IPInterface) -> bool:
+        """Remove `prefix` from link `index`; False if it was not there."""
+        return await self._delete(build_address_del(index, prefix))
+
+    async def route_add(self, route: KernelRoute) -> bool:
+        """Add `route`; False if a route with its key exists."""
+        return await self._add(build_route_add(route))
+
+    async def route_replace(self, route: KernelRoute) -> None:
+        """Add `route`, or overwrite the route with its key."""
+        await self._send(build_route_add(route, replace=True))
+
+    async def route_del(self, route: KernelRoute) -> bool:
+        """Delete the route with `route`'s key, type and protocol; False if there is none."""
+        return await self._delete(build_route_del(route))
+
+    async def rule_add(self, rule: KernelRule) -> bool:
+        """Add `rule`; False if an identical rule exists."""
+        return await self._add(build_rule_add(rule))
+
+    async def rule_del(self, rule: KernelRule) -> bool:
+        """Delete the rule matching `rule`; False if there is none."""
+        return await self._delete(build_rule_del(rule))
+
+
+def _detail(error: NetlinkError) -> str:
+    """The kernel's extended-ack message (pyroute2 puts it, or strerror, in args[1])."""
+    return str(error.args[1]) if len(error.args) > 1 else ""
