@@ -1,0 +1,111 @@
+"""YAML stream decoding as Talos (Go yaml.v3) sees it: the YAML 1.2 core schema, duplicate keys refused.
+
+PyYAML speaks YAML 1.1, where `off`, `yes` and `on` are booleans, `1:30` is an integer and `2024-01-01`
+a date. Talos writes `auto: off` and MAC addresses unquoted, so the loader here keeps only the core
+schema's implicit types: null, true/false, decimal/0x/0o integers and floats. Everything else is a string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from networkd.config.errors import FieldError
+
+
+class _CoreLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars and no duplicate mapping keys."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        """Refuse a key given twice in one mapping (merge keys `<<` may still be overridden)."""
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key_node.value!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: Node) -> int:
+    """Core-schema integer: decimal (leading zeros allowed), 0x hexadecimal or 0o octal."""
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits[:2] in ("0x", "0X"):
+        return sign * int(digits[2:], 16)
+    if digits[:2] in ("0o", "0O"):
+        return sign * int(digits[2:], 8)
+    return sign * int(digits, 10)
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("tag:yaml.org,2002:int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+0123456789.",
+    ),
+    ("tag:yaml.org,2002:merge", r"<<", "<"),
+):
+    _CoreLoader.add_implicit_resolver(_tag, re.compile(rf"^(?:{_pattern})$"), list(_first))
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """One decoded YAML document: its position in the stream, first line (1-based) and content."""
+
+    index: int
+    line: int
+    data: object
+
+
+def decode_stream(text: str) -> tuple[list[RawDocument], FieldError | None]:
+    """Decode every document of `text`; on a YAML error return the documents before it and the error."""
+    documents: list[RawDocument] = []
+    loader: _CoreLoader | None = None
+    try:
+        loader = _CoreLoader(text)
+        while loader.check_node() and (node := loader.get_node()) is not None:
+            documents.append(RawDocument(len(documents), node.start_mark.line + 1, loader.construct_document(node)))
+    except yaml.MarkedYAMLError as exc:
+        return documents, FieldError(f"documents[{len(documents)}]", _describe_yaml_error(exc))
+    except yaml.YAMLError as exc:
+        return documents, FieldError(f"documents[{len(documents)}]", "invalid YAML: " + " ".join(str(exc).split()))
+    except RecursionError:
+        return documents, FieldError(f"documents[{len(documents)}]", "invalid YAML: nested too deeply")
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        # Raised by PyYAML's constructors for explicitly tagged scalars such as `!!int abc`.
+        return documents, FieldError(f"documents[{len(documents)}]", f"invalid YAML value: {exc}")
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return documents, None
+
+
+def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    """`invalid YAML at line L, column C: <problem> (<context> at line L2)` in 1-based positions."""
+    problem = exc.problem or "syntax error"
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    context = ""
+    if exc.context and exc.context_mark is not None:
+        context = f" ({exc.context} started at line {exc.context_mark.line + 1})"
+    return f"invalid YAML{where}: {problem}{context}"
