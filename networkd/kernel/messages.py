@@ -59,7 +59,7 @@ IFNAMSIZ = 15
 RT_TABLE_COMPAT = 252  # rtm_table value meaning "see RTA_TABLE" for tables above 255
 ROUTE_TYPES_WITHOUT_NEXTHOP = frozenset({RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT, RTN_THROW})
 
-AttrValue = Union[int, str, "Nest", tuple["AttrValue", ...]]
+AttrValue = Union[int, str, bytes, "Nest", tuple["AttrValue", ...]]
 Attr = tuple[str, AttrValue]
 
 

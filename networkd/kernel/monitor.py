@@ -12,11 +12,15 @@ decoded (only netlink headers are read, so a burst costs little CPU here).
   Events can still be lost: on ENOBUFS (and after any other socket error, when the socket is
   reopened) every kind is yielded so that consumers resync with full dumps.
 
-Measured on kernel 6.18 in a lab namespace (tests/kernel/test_netlink.py): a change made with `ip`
-is yielded a few milliseconds later (plus `settle`); a 5,000-route `ip -batch` burst fits in the
-16 MiB buffer without ENOBUFS and is reported as a handful of coalesced items; with a 64 KiB
-buffer the same burst overflows (ENOBUFS), every kind is yielded, and the dump that follows sees
-all 5,000 routes.
+Measured on kernel 6.18 in lab namespaces (tests/kernel/test_netlink.py, 2-core machine):
+- latency from starting an `ip` command to the item: about 3 ms with settle=0, 14 ms with the
+  default settle of 10 ms;
+- a 5,000-route `ip -batch` burst (~60 ms) with a consumer that re-dumps routes after every item:
+  16 MiB asked (32 MiB granted), no ENOBUFS, 3 items, the dump saw all 5,000 routes 0.1 s after the
+  burst began; with a 4 KiB buffer (8 KiB granted), 3 ENOBUFS, 2 items of every kind, and the dump
+  after them saw all 5,000 routes as well;
+- adding or deleting an address is announced as address and route changes (its prefix and local
+  routes); setting a link down as link, address and route changes.
 """
 
 from __future__ import annotations

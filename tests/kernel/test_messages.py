@@ -72,6 +72,7 @@ from networkd.kernel.types import (
     RTPROT_NETWORKD,
     BondOptions,
     KernelAddress,
+    KernelLink,
     KernelRoute,
     KernelRule,
     NextHop,
@@ -292,6 +293,45 @@ def test_bond_options_decode_back_from_a_link_message() -> None:
     link = link_from_msg(msg)
     assert (link.name, link.kind, link.index) == ("bond0", "bond", 9)
     assert link.bond == options
+
+
+def test_physical_link_decodes_with_every_common_field() -> None:
+    body = Nest(
+        (
+            ("IFLA_IFNAME", "eth0"),
+            ("IFLA_MTU", 9000),
+            ("IFLA_ADDRESS", "aa:bb:cc:dd:ee:02"),
+            ("IFLA_BROADCAST", "ff:ff:ff:ff:ff:ff"),
+            ("IFLA_PERM_ADDRESS", bytes.fromhex("aabbccddee01")),
+            ("IFLA_OPERSTATE", "UP"),
+            ("IFLA_CARRIER", 1),
+            ("IFLA_QDISC", "fq_codel"),
+            ("IFLA_MASTER", 5),
+            ("IFLA_IFALIAS", "uplink"),
+            ("IFLA_PROP_LIST", Nest((("IFLA_ALT_IFNAME", "enp0s1"), ("IFLA_ALT_IFNAME", "enxaabbccddee01")))),
+            ("IFLA_LINKINFO", Nest((("IFLA_INFO_SLAVE_KIND", "bond"),))),
+        ),
+        (("index", 2), ("ifi_type", 1), ("flags", 0x11043)),
+    )
+    link = link_from_msg(roundtrip(Request(RTM_NEWLINK, 0, body, "", "")))
+    assert link == KernelLink(
+        index=2,
+        name="eth0",
+        slave_kind="bond",
+        flags=0x11043,
+        operstate="UP",
+        mtu=9000,
+        alias="uplink",
+        altnames=("enp0s1", "enxaabbccddee01"),
+        hw_addr="aa:bb:cc:dd:ee:02",
+        perm_addr="aa:bb:cc:dd:ee:01",
+        broadcast_addr="ff:ff:ff:ff:ff:ff",
+        master_index=5,
+        qdisc="fq_codel",
+        carrier=True,
+    )
+    assert link.up
+    assert link.veth_peer_index is None
 
 
 @pytest.mark.parametrize(
