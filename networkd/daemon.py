@@ -122,14 +122,16 @@ async def serve(opts: Options) -> None:
     """Run until SIGTERM or SIGINT; shutdown leaves the kernel's network as it is."""
     from networkd.api.server import APIServer
     from networkd.controllers import build_controllers
+    from networkd.kernel.hub import KernelHub
     from networkd.resources.meta import meta_resources
     from networkd.runtime import Runtime
     from networkd.state import State
 
     state = State()
     runtime = Runtime(state)
+    hub = KernelHub()
     logging.getLogger().addHandler(runtime.logs)
-    for c in build_controllers(opts):
+    for c in build_controllers(opts, hub):
         runtime.register(c)
     for res in meta_resources():
         state.create(res)
@@ -139,6 +141,7 @@ async def serve(opts: Options) -> None:
         await api.start()
         log.info("networkd started (pid %d)", os.getpid())
         async with anyio.create_task_group() as tg:
+            tg.start_soon(hub.run)
             tg.start_soon(runtime.run)
             async for sig in signals:
                 log.info("received %s, shutting down; kernel network state is left as it is", signal.Signals(sig).name)

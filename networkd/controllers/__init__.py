@@ -10,9 +10,10 @@ from networkd.runtime import Controller
 
 if TYPE_CHECKING:
     from networkd.daemon import Options
+    from networkd.kernel.hub import KernelHub
 
 
-def build_controllers(opts: Options) -> list[Controller]:
+def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
     """Every controller the daemon runs, configured from its options."""
     return [
         KernelCmdlineController(opts.cmdline),
