@@ -13,7 +13,7 @@ DHCPv6Config, Layer2VIPConfig. Talos kinds of other subsystems are accepted and 
 LinkAliasConfig, ...) and an unknown kind that looks like networking (`VlanConfig`) are errors.
 
 Any mistake rejects the whole text: `ConfigError.errors` holds one `FieldError(path, message)` per
-mistake, in file order. Paths:
+mistake, document by document in stream order, then the checks across documents. Paths:
 
 - the v1alpha1 document: from its root, `machine.network.interfaces[1].routes[0].network`;
 - a network document: `documents[<i>](<Kind> <name>)` then the field, `<i>` the 0-based position of

@@ -82,8 +82,8 @@ from networkd.config.enums import (
     VLANMode,
 )
 
-#: Rule priorities the kernel and KubeSpan own (local 0, KubeSpan 32500, main 32766, default 32767).
-RESERVED_RULE_PRIORITIES = (0, 32500, 32766, 32767)
+#: Rule priority of KubeSpan's rule; the kernel's own are 0 (local), 32766 (main) and 32767 (default).
+KUBESPAN_RULE_PRIORITY = 32500
 #: Most ARP / NS targets a bond takes (BOND_MAX_ARP_TARGETS).
 MAX_BOND_TARGETS = 16
 
@@ -177,7 +177,7 @@ def _targets(f: Fields, key: str, version: int) -> tuple[IPv4Address | IPv6Addre
 def parse_bond(f: Fields) -> BondConfig:
     """BondConfig: `links` (at least one) and `bondMode` are required."""
     links = _member_links(f, "links", required=True)
-    if links == ():
+    if f.get("links") == []:
         f.errors.add(f.at("links"), "must name at least one link")
     mode = f.choice("bondMode", BondMode, required=True)
     hardware_addr = f.read("hardwareAddr", to_hardware_addr)
@@ -370,7 +370,7 @@ def parse_static_host(f: Fields) -> StaticHostConfig:
     """StaticHostConfig: `name` is the IP address, `hostnames` are required."""
     ip = f.read("name", to_address, required=True)
     hostnames = f.items("hostnames", to_hostname, required=True)
-    if hostnames == () and f.has("hostnames"):
+    if f.get("hostnames") == []:
         f.errors.add(f.at("hostnames"), "must list at least one hostname")
     if ip is None or not hostnames:
         raise Invalid
@@ -382,8 +382,12 @@ def _priority(errors: Errors, path: str, value: object) -> int:
     if not text.isdecimal():
         raise errors.invalid(path, f"must be the rule priority, a number from 1 to 32765; got {text!r}")
     priority = int(text)
-    if not 0 < priority < 32766 or priority in RESERVED_RULE_PRIORITIES:
-        raise errors.invalid(path, f"priority must be between 1 and 32765 and not 32500 (KubeSpan's); got {priority}")
+    if priority == KUBESPAN_RULE_PRIORITY:
+        raise errors.invalid(path, f"priority {priority} is reserved for KubeSpan; pick another between 1 and 32765")
+    if not 0 < priority < 32766:
+        raise errors.invalid(
+            path, f"must be a priority between 1 and 32765 (0, 32766 and 32767 are the kernel's); got {priority}"
+        )
     return priority
 
 

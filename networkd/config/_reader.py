@@ -29,6 +29,7 @@ UINT32 = (0, 2**32 - 1)
 MTU = (68, 65535)
 
 _PREFIX = re.compile(r"[^/\s]+/\d{1,3}")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class Invalid(Exception):
@@ -293,4 +294,5 @@ class Fields:
             if not isinstance(key, str):
                 self.errors.add(self.path, f"keys must be strings, got {describe(key)}")
             elif key not in self._known:
-                self.errors.add(self.at(key), f"unknown field{suggest(key, self._known)}")
+                path = self.at(key) if _PLAIN_KEY.fullmatch(key) else f"{self.path}[{key!r}]"
+                self.errors.add(path, f"unknown field{suggest(key, self._known)}")

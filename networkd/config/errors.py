@@ -17,7 +17,7 @@ class FieldError:
 
 
 class ConfigError(Exception):
-    """The configuration was rejected as a whole; `errors` lists every mistake in file order."""
+    """The configuration was rejected as a whole; `errors` lists every mistake, document by document."""
 
     def __init__(self, errors: tuple[FieldError, ...], source: str = "<config>") -> None:
         self.errors = errors

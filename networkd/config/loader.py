@@ -55,11 +55,15 @@ def load(text: str, *, source: str = "<config>") -> MachineConfig:
         if data is None:
             continue
         if not isinstance(data, dict):
-            errors.add(path, f"a document must be a mapping (key: value), got {describe(data)} at line {raw.line}")
+            errors.add(path, f"must be a mapping (key: value), got {describe(data)} (document at line {raw.line})")
         elif "kind" in data or "apiVersion" in data:
             _network_document(errors, raw, data, parsed, ignored)
         elif "version" not in data:
-            errors.add(path, f"not a Talos config document (line {raw.line}): no 'version: v1alpha1' and no 'kind'")
+            errors.add(
+                path,
+                f"not a Talos config document: it has neither 'version: v1alpha1' nor 'apiVersion' and 'kind' "
+                f"(document at line {raw.line})",
+            )
         elif v1alpha1 is not None:
             errors.add(path, f"only one v1alpha1 document is allowed; documents[{v1alpha1[0]}] is the first")
         else:
