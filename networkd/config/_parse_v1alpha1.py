@@ -83,9 +83,10 @@ def parse_v1alpha1(errors: Errors, data: dict[object, object]) -> V1Alpha1Config
     machine = top.fields("machine")
     if machine is None:
         return V1Alpha1Config()
+    worker = machine.get("type") == "worker"
     features = machine.fields("features")
     return V1Alpha1Config(
-        network=machine.read("network", mapping_of(_network)),
+        network=machine.read("network", mapping_of(lambda f: _network(f, worker=worker))),
         time=machine.read("time", mapping_of(_time)),
         features=_features(features) if features is not None else FeaturesConfig(),
     )
@@ -132,7 +133,7 @@ def _time_server(errors: Errors, path: str, value: object) -> str:
     return to_server(errors, path, value)
 
 
-def _network(f: Fields) -> NetworkConfig:
+def _network(f: Fields, *, worker: bool) -> NetworkConfig:
     devices: list[tuple[str, Device]] = []
     for path, item in f.read("interfaces", to_list) or []:
         try:
@@ -140,6 +141,8 @@ def _network(f: Fields) -> NetworkConfig:
         except Invalid:
             continue
     _check_members(f.errors, devices)
+    if worker:
+        _check_no_vip(f.errors, devices)
     return NetworkConfig(
         hostname=f.read("hostname", to_hostname),
         interfaces=tuple(device for _, device in devices),
@@ -174,6 +177,16 @@ def _check_members(errors: Errors, devices: list[tuple[str, Device]]) -> None:
                 f"{device.interface!r} is a member of {master!r}, so it cannot have its own addresses, DHCP or VIP; "
                 f"configure them on {master!r}",
             )
+
+
+def _check_no_vip(errors: Errors, devices: list[tuple[str, Device]]) -> None:
+    """A shared VIP belongs to control plane nodes (Talos refuses it with `machine.type: worker`)."""
+    for path, device in devices:
+        vips = [(f"{path}.vip", device.vip)]
+        vips += [(f"{path}.vlans[{i}].vip", vlan.vip) for i, vlan in enumerate(device.vlans)]
+        for vip_path, vip in vips:
+            if vip is not None:
+                errors.add(vip_path, "a shared VIP is only allowed on control plane nodes, and machine.type is worker")
 
 
 def _device(f: Fields) -> Device:

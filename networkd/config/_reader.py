@@ -284,10 +284,6 @@ class Fields:
         """A list field, each item converted, bad items reported and left out; None when absent."""
         return self.read(key, each(convert), required=required)
 
-    def texts(self, key: str) -> tuple[str, ...]:
-        """A list of strings (empty when absent)."""
-        return self.items(key, to_text) or ()
-
     def finish(self) -> None:
         """Report every key of the mapping that no parser asked for."""
         for key in self._data:

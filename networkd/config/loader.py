@@ -27,6 +27,7 @@ from networkd.config.machine import MachineConfig
 from networkd.config.v1alpha1 import V1Alpha1Config
 
 _NETWORK_KINDS = frozenset(PARSERS) | UNSUPPORTED_NETWORK_KINDS
+_NAMELESS_KINDS = frozenset({"HostnameConfig", "ResolverConfig", "TimeSyncConfig"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def _network_document(
         hint = f"; did you mean {closest!r}?" if closest is not None else ""
         errors.add(f"{path}.kind", f"unknown network document kind {kind!r}{hint}")
         return
-    fields = Fields(errors, _label(path, kind, data.get("name")), data)
+    fields = Fields(errors, _label(path, kind, None if kind in _NAMELESS_KINDS else data.get("name")), data)
     api_version = fields.get("apiVersion", required=True)
     if api_version is not None and api_version != "v1alpha1":
         errors.add(fields.at("apiVersion"), f"must be 'v1alpha1', got {describe(api_version)}")
