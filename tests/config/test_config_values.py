@@ -1,0 +1,109 @@
+"""The pure value checks behind the loader: durations, host names, link names, MACs, WireGuard keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from networkd.config.values import (
+    MAX_LINK_NAME,
+    hardware_addr_problem,
+    hex_pairs,
+    hostname_problem,
+    link_name_problem,
+    parse_duration,
+    wireguard_key_problem,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30.0),
+        ("1m30s", 90.0),
+        ("1h", 3600.0),
+        ("1.5h", 5400.0),
+        ("250ms", 0.25),
+        ("0", 0.0),
+        ("+2m", 120.0),
+        ("-5s", -5.0),
+        ("1h2m3s4ms", 3723.004),
+        ("10us", 1e-5),
+        ("10µs", 1e-5),
+        (".5s", 0.5),
+    ],
+)
+def test_go_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "30", "s", "1d", "1 m", "1m 30s", "1.2.3s", "--1s", "1S", "0x10s"])
+def test_not_durations(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+@pytest.mark.parametrize("name", ["node1", "a", "cp-1.example.org", "1234", "x" * 63, ".".join(["a" * 63] * 3)])
+def test_good_hostnames(name: str) -> None:
+    assert hostname_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "must not be empty"),
+        ("a..b", "'a..b' has an empty label (a leading, trailing or doubled '.')"),
+        ("host.", "'host.' has an empty label (a leading, trailing or doubled '.')"),
+        ("-a", "label '-a' may only hold letters, digits and '-', and may not start or end with '-'"),
+        ("a_b", "label 'a_b' may only hold letters, digits and '-', and may not start or end with '-'"),
+        ("x" * 64, "label 'xxxxxxxxxxxxxxxxxxxx'... is 64 characters long; a label is at most 63"),
+        (".".join(["a" * 63] * 4) + ".ab", "is 258 characters long; a fully qualified name is at most 253"),
+    ],
+)
+def test_bad_hostnames(name: str, problem: str) -> None:
+    assert hostname_problem(name) == problem
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("eth0", None),
+        ("enp0s31f6.1000", None),
+        ("bond.int", None),
+        ("", "must not be empty"),
+        ("..", "'..' is not a valid link name"),
+        ("a" * 16, f"'{'a' * 16}' is 16 characters long; a link name is at most 15"),
+        ("eth 0", "'eth 0' may not contain '/', ':' or whitespace"),
+        ("eth0:1", "'eth0:1' may not contain '/', ':' or whitespace"),
+    ],
+)
+def test_link_names(name: str, problem: str | None) -> None:
+    assert link_name_problem(name, MAX_LINK_NAME) == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "good"),
+    [
+        ("02:42:ac:11:00:02", True),
+        ("02:42:AC:11:00:02", True),
+        ("00:01:02:03:04:05:06:07", True),
+        (":".join(["ab"] * 20), True),
+        ("02:42:ac:11:00", False),
+        ("02-42-ac-11-00-02", False),
+        ("0242ac110002", False),
+        ("02:42:ac:11:00:0g", False),
+    ],
+)
+def test_hardware_addresses(text: str, good: bool) -> None:
+    assert (hardware_addr_problem(text) is None) is good
+
+
+def test_hex_pairs() -> None:
+    assert hex_pairs("00:01:AB") == b"\x00\x01\xab"
+    assert hex_pairs("0001") is None
+    assert hex_pairs("") is None
+
+
+def test_wireguard_keys() -> None:
+    assert wireguard_key_problem("OJ34O6J1z4ZZB+t16c+vYrzIrKddxyU3Z2eLhwYzqE8=") is None
+    assert wireguard_key_problem("AAAA") == "decodes to 3 bytes; a WireGuard key is 32 bytes"
+    assert wireguard_key_problem("not a key!") == "is not valid base64 (generate one with `wg genkey`)"
+    assert wireguard_key_problem("clé") == "is not valid base64 (generate one with `wg genkey`)"
