@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from networkd.controllers.derived import derived_controllers
 from networkd.controllers.kernel_cmdline import KernelCmdlineController
 from networkd.controllers.merge import merge_controllers
 from networkd.runtime import Controller
@@ -18,4 +19,5 @@ def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
     return [
         KernelCmdlineController(opts.cmdline),
         *merge_controllers(),
+        *derived_controllers(opts),
     ]
