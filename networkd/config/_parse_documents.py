@@ -35,6 +35,7 @@ from networkd.config._reader import (
     need,
     to_address,
     to_duration,
+    to_list,
     to_network,
     to_text,
 )
@@ -101,16 +102,13 @@ def _common(f: Fields, name_converter: Converter[str]) -> _Common:
     """Name and the settings every link kind shares; raises Invalid without a usable name."""
     name = f.read("name", name_converter, required=True)
     up = f.flag("up")
-    common = _Common(
-        name="",
-        up=up is not False,
-        mtu=f.integer("mtu", MTU),
-        addresses=f.items("addresses", mapping_of(_address)) or (),
-        routes=f.items("routes", mapping_of(_route)) or (),
-        multicast=f.flag("multicast"),
+    mtu = f.integer("mtu", MTU)
+    addresses = f.items("addresses", mapping_of(_address)) or ()
+    routes = f.items("routes", mapping_of(_route)) or ()
+    multicast = f.flag("multicast")
+    return _Common(
+        name=need(name), up=up is not False, mtu=mtu, addresses=addresses, routes=routes, multicast=multicast
     )
-    common["name"] = need(name)
-    return common
 
 
 def _address(f: Fields) -> AddressConfig:
@@ -160,11 +158,20 @@ def parse_vlan(f: Fields) -> VLANConfig:
 
 def _member_links(f: Fields, key: str, *, required: bool) -> tuple[str, ...] | None:
     """A list of member links, each named once."""
-    links = f.items(key, to_link, required=required)
-    for i, link in enumerate(links or ()):
-        if link in (links or ())[:i]:
-            f.errors.add(f"{f.at(key)}[{i}]", f"{link!r} is listed twice")
-    return links
+    entries = f.read(key, to_list, required=required)
+    if entries is None:
+        return None
+    links: list[str] = []
+    for path, item in entries:
+        try:
+            link = to_link(f.errors, path, item)
+        except Invalid:
+            continue
+        if link in links:
+            f.errors.add(path, f"{link!r} is listed twice")
+            continue
+        links.append(link)
+    return tuple(links)
 
 
 def _targets(f: Fields, key: str, version: int) -> tuple[IPv4Address | IPv6Address, ...]:
