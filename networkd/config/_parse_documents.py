@@ -407,7 +407,7 @@ def parse_routing_rule(f: Fields) -> RoutingRuleConfig:
     dst = f.read("dst", to_network)
     fw_mark = f.integer("fwMark", UINT32)
     fw_mask = f.integer("fwMask", UINT32)
-    if table is None and action is RoutingRuleAction.UNICAST and not f.has("table"):
+    if table is None and action is RoutingRuleAction.UNICAST and f.get("table") in (None, "unspec", "0", 0):
         f.errors.add(
             f.at("table"), "is required: the table to look up (only blackhole, unreachable, prohibit go without)"
         )
