@@ -1,0 +1,370 @@
+"""The DHCPv4 operator: drives the sans-I/O client (``operators.dhcpv4``) on one link.
+
+It maps the client's actions onto the link's sockets (:mod:`networkd.operators.rawsock`) and the
+event loop's monotonic clock, keeps the lease in ``<state_dir>/dhcp4-<link>.json`` and resumes
+from it by INIT-REBOOT, and offers the lease as network specs (Talos's dhcpparse rules). Outputs
+follow the client: the saved lease while it is being re-requested (so that a restart does not
+disturb the network), the held lease while bound, renewing or rebinding, nothing otherwise.
+
+Not done: the ARP probe of a new address (RFC 2131 §2.2) that would feed ``AddressInUse``, and
+re-announcing a hostname that changes while a lease is held (the one at start is sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from networkd.operators.base import HostnameFn, Notify, OperatorOutputs
+from networkd.operators.rawsock import SERVER_PORT, PacketSocket, UDPSocket
+from networkd.resources.enums import (
+    AddressFlags,
+    ConfigLayer,
+    Family,
+    RouteProtocol,
+    RouteType,
+    RoutingTable,
+    Scope,
+)
+from networkd.resources.link import LinkSpec
+from networkd.resources.network import (
+    AddressSpec,
+    DHCP4OperatorSpec,
+    HostnameSpec,
+    NameServerSpec,
+    OperatorSpec,
+    ResolverSpec,
+    RouteSpec,
+    TimeServerSpec,
+)
+from operators.dhcpv4.client import (
+    Action,
+    ArmTimer,
+    CancelTimer,
+    Client,
+    ClientConfig,
+    Event,
+    LeaseAcquired,
+    LeaseLost,
+    LeaseLostReason,
+    LeaseRenewed,
+    Log,
+    PacketReceived,
+    Send,
+    Start,
+    State,
+    Stop,
+    Timer,
+    TimerFired,
+    Via,
+    client_identifier,
+)
+from operators.dhcpv4.codec import DHCPDecodeError, Message, decode, encode
+from operators.dhcpv4.lease import Lease, lease_outputs
+
+__all__ = ["ROUTE_PROTOCOL", "DHCP4Operator", "lease_specs"]
+
+ROUTE_PROTOCOL = RouteProtocol.DHCP
+"""Protocol of the routes a lease asks for (Talos's dhcpparse says boot; the kernel tags ours anyway)."""
+
+_HOLDING = frozenset({State.BOUND, State.RENEWING, State.REBINDING})
+_RELEASE = object()  # queued by release()
+
+
+def lease_specs(
+    link_name: str, lease: Lease, *, route_metric: int, use_hostname: bool = True, use_routes: bool = True
+) -> OperatorOutputs:
+    """The specs a lease implies on ``link_name`` (Talos ParseDHCP4Ack), all at layer operator."""
+    out = lease_outputs(lease, route_metric=route_metric, use_hostname=use_hostname, use_routes=use_routes)
+    layer = ConfigLayer.OPERATOR
+    address = AddressSpec(
+        address=out.address,
+        link_name=link_name,
+        family=Family.INET4,
+        scope=Scope.GLOBAL,
+        flags=AddressFlags.PERMANENT,
+        priority=route_metric,
+        layer=layer,
+    )
+    routes = tuple(
+        RouteSpec(
+            family=Family.INET4,
+            destination=r.destination,
+            source=out.address.ip,
+            gateway=r.gateway,
+            out_link_name=link_name,
+            table=RoutingTable.MAIN,
+            priority=r.metric,
+            scope=Scope.LINK if r.on_link_helper else Scope.GLOBAL,
+            type=RouteType.UNICAST,
+            protocol=ROUTE_PROTOCOL,
+            layer=layer,
+        ).normalize()[0]
+        for r in out.routes
+    )
+    links = () if out.mtu is None else (LinkSpec(name=link_name, mtu=out.mtu, up=True, layer=layer),)
+    hostnames = () if out.hostname is None else (
+        HostnameSpec(hostname=out.hostname, domainname=out.domain or "", layer=layer),
+    )
+    resolvers: tuple[ResolverSpec, ...] = ()
+    if out.resolvers or out.search_domains:
+        resolver = ResolverSpec(
+            name_servers=tuple(NameServerSpec(addr=a) for a in out.resolvers),
+            search_domains=out.search_domains,
+            layer=layer,
+        )
+        resolvers = (resolver.convert(),)
+    time_servers = () if not out.time_servers else (
+        TimeServerSpec(time_servers=tuple(str(a) for a in out.time_servers), layer=layer),
+    )
+    return OperatorOutputs(
+        addresses=(address,),
+        links=links,
+        routes=routes,
+        hostnames=hostnames,
+        resolvers=resolvers,
+        time_servers=time_servers,
+    )
+
+
+class DHCP4Operator:
+    """DHCPv4 on one link, as told by an OperatorSpec; see the module docstring."""
+
+    def __init__(
+        self,
+        link_name: str,
+        spec: OperatorSpec,
+        state_dir: Path,
+        hostname_fn: HostnameFn,
+        *,
+        logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Load a saved lease, if any; its outputs are offered at once while it is still valid."""
+        self.link_name = link_name
+        self._settings = spec.dhcp4 or DHCP4OperatorSpec()
+        self._path = Path(state_dir) / f"dhcp4-{link_name}.json"
+        self._hostname_fn = hostname_fn
+        self._log = logger or logging.getLogger("networkd.operators.dhcp4")
+        self._rng = rng or random.SystemRandom()
+        self._use_hostname = not self._settings.skip_hostname_request
+        self._client: Client | None = None
+        self._events: asyncio.Queue[object] | None = None
+        self._saved = self._load()
+        tentative = self._saved if self._saved is not None and self._saved.valid_at(time.monotonic()) else None
+        self._outputs = self._specs(tentative)
+
+    @property
+    def prefix(self) -> str:
+        """`dhcp4/<link>`."""
+        return f"dhcp4/{self.link_name}"
+
+    @property
+    def state(self) -> State:
+        """The client's state (STOPPED when not running)."""
+        return State.STOPPED if self._client is None else self._client.state
+
+    @property
+    def lease_path(self) -> Path:
+        """Where the lease is kept."""
+        return self._path
+
+    def outputs(self) -> OperatorOutputs:
+        """The specs of the lease held, or being re-requested; empty otherwise."""
+        return self._outputs
+
+    def release(self) -> None:
+        """Ask a running operator to send DHCPRELEASE, forget the lease and return from :meth:`run`."""
+        if self._events is not None:
+            self._events.put_nowait(_RELEASE)
+
+    async def run(self, notify: Notify) -> None:
+        """Run the client until cancelled (lease kept, nothing sent) or released."""
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[object] = asyncio.Queue()
+        session = _Session(self, loop, events, PacketSocket(self.link_name))
+        try:
+            client = Client(self._config(session.packet.mac), self._rng)
+            self._client, self._events = client, events
+            self._step(session, Start(loop.time(), self._saved), notify)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(session.receive)
+                while client.state is not State.STOPPED:
+                    item = await events.get()
+                    now = loop.time()
+                    if item is _RELEASE:
+                        self._step(session, Stop(now, release=True), notify)
+                        self._forget()
+                    elif isinstance(item, Timer):
+                        self._step(session, TimerFired(item, now), notify)
+                    elif isinstance(item, Message):
+                        self._step(session, PacketReceived(item, now), notify)
+                tg.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                self._events = None
+                self._client = None
+                session.close()
+
+    # internals
+
+    def _config(self, mac: bytes) -> ClientConfig:
+        """Client settings; our hostname is announced unless it is the one DHCP gave us."""
+        ident = self._settings.client_identifier
+        client_id = client_identifier(str(ident.client_identifier), mac, bytes.fromhex(ident.duid_raw_hex))
+        known = {h.fqdn() for h in self._outputs.hostnames}
+        node = self._hostname_fn()
+        host, _, domain = (node or "").partition(".") if node not in known else ("", "", "")
+        config = ClientConfig(
+            mac=mac,
+            client_id=client_id,
+            hostname=host or None,
+            domain=domain or None,
+            request_hostname=not self._settings.skip_hostname_request,
+        )
+        # Talos's anti-parroting rule: a server's hostname is used only when we asked for it.
+        self._use_hostname = config.request_hostname and config.hostname is None
+        return config
+
+    def _step(self, session: _Session, event: Event, notify: Notify) -> None:
+        client = self._client
+        assert client is not None
+        before = client.state
+        for action in client.handle(event):
+            if isinstance(action, LeaseAcquired | LeaseRenewed):
+                verb = "acquired" if isinstance(action, LeaseAcquired) else "renewed"
+                lease = action.lease
+                self._log.info("%s: lease %s %s from %s for %ss", self.link_name, lease.address, verb,
+                               lease.server_id, lease.lease_time or "ever")
+                self._save(lease)
+            elif isinstance(action, LeaseLost):
+                self._log.info("%s: lease %s lost (%s)", self.link_name, action.lease.address, action.reason)
+                if action.reason is not LeaseLostReason.STOPPED:
+                    self._forget()
+            else:
+                session.execute(action)
+        if client.state is not before:
+            self._log.debug("%s: %s -> %s", self.link_name, before, client.state)
+        current = client.lease if client.state in _HOLDING or client.state is State.REBOOTING else None
+        outputs = self._specs(current)
+        if outputs != self._outputs:
+            self._outputs = outputs
+            notify()
+
+    def _specs(self, lease: Lease | None) -> OperatorOutputs:
+        if lease is None:
+            return OperatorOutputs()
+        return lease_specs(
+            self.link_name,
+            lease,
+            route_metric=self._settings.route_metric,
+            use_hostname=self._use_hostname,
+            use_routes=not self._settings.skip_routes,
+        )
+
+    def _load(self) -> Lease | None:
+        try:
+            text = self._path.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._log.warning("%s: cannot read %s: %s", self.link_name, self._path, exc)
+            return None
+        try:
+            return Lease.from_json(text, wall_offset=time.time() - time.monotonic())
+        except ValueError as exc:
+            self._log.warning("%s: ignoring %s: %s", self.link_name, self._path, exc)
+            return None
+
+    def _save(self, lease: Lease) -> None:
+        """Write the lease atomically (temporary file, fsync, rename)."""
+        self._saved = lease
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w") as f:
+                f.write(lease.to_json(wall_offset=time.time() - time.monotonic()))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self._path)
+        except OSError as exc:
+            self._log.warning("%s: cannot save the lease to %s: %s", self.link_name, self._path, exc)
+
+    def _forget(self) -> None:
+        self._saved = None
+        try:
+            self._path.unlink(missing_ok=True)
+        except OSError as exc:
+            self._log.warning("%s: cannot remove %s: %s", self.link_name, self._path, exc)
+
+
+class _Session:
+    """One run's I/O: sockets, timers on the loop's monotonic clock, and the queue of what arrived."""
+
+    def __init__(
+        self, op: DHCP4Operator, loop: asyncio.AbstractEventLoop, events: asyncio.Queue[object], packet: PacketSocket
+    ) -> None:
+        self._op = op
+        self._loop = loop
+        self._events = events
+        self.packet = packet
+        self._udp: UDPSocket | None = None
+        self._timers: dict[Timer, asyncio.TimerHandle] = {}
+
+    async def receive(self) -> None:
+        """Queue every DHCP message that arrives from a server port."""
+        while True:
+            datagram = await self.packet.recv()
+            if datagram.src_port != SERVER_PORT:
+                continue
+            try:
+                self._events.put_nowait(decode(datagram.payload))
+            except DHCPDecodeError as exc:
+                self._op._log.debug("%s: undecodable DHCP message from %s: %s", self._op.link_name, datagram.src, exc)
+
+    def execute(self, action: Action) -> None:
+        """Carry out one transport or timer action."""
+        if isinstance(action, Send):
+            self._send(action)
+        elif isinstance(action, ArmTimer):
+            self._cancel(action.timer)
+            self._timers[action.timer] = self._loop.call_at(action.at, self._events.put_nowait, action.timer)
+        elif isinstance(action, CancelTimer):
+            self._cancel(action.timer)
+        elif isinstance(action, Log):
+            self._op._log.debug("%s: %s", self._op.link_name, action.reason)
+
+    def _send(self, action: Send) -> None:
+        payload = encode(action.message)
+        kind = action.message.message_type
+        try:
+            if action.via is Via.RAW:
+                self.packet.send(payload, dst=action.destination)
+            else:
+                if self._udp is None:
+                    self._udp = UDPSocket(self._op.link_name)
+                self._udp.send(payload, action.destination)
+        except OSError as exc:
+            name = kind.name if kind is not None else "message"
+            self._op._log.warning("%s: cannot send %s to %s: %s", self._op.link_name, name, action.destination, exc)
+
+    def _cancel(self, timer: Timer) -> None:
+        handle = self._timers.pop(timer, None)
+        if handle is not None:
+            handle.cancel()
+
+    def close(self) -> None:
+        """Disarm every timer and close the sockets."""
+        for timer in list(self._timers):
+            self._cancel(timer)
+        self.packet.close()
+        if self._udp is not None:
+            self._udp.close()
+
