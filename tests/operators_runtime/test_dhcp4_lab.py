@@ -158,3 +158,22 @@ def test_own_hostname_is_sent_and_no_hostname_requested(lab: Lab) -> None:
     assert result["bound"]["outputs"]["hostnames"] == [], "a server's hostname is not used when we sent ours"
 
 
+
+def test_controller_runs_the_operator_and_releases_when_the_spec_goes(lab: Lab) -> None:
+    lan = network(lab)
+    server = serve(lab, lan)
+    node = lan.nodes[0]
+    script = Path(__file__).with_name("controller_node.py")
+    out = json.loads(node.check([sys.executable, str(script), str(node.dir / "state")], timeout=60).stdout)
+    ids = out["published"]
+    [address_id] = ids["AddressSpec"]
+    ip = address_id.split("/")[3]
+    assert address_id.startswith("dhcp4/eth0/eth0/10.0.0.")
+    assert ids["LinkSpec"] == ["dhcp4/eth0/eth0"]
+    assert ids["HostnameSpec"] == ["dhcp4/eth0/hostname"]
+    assert ids["ResolverSpec"] == ["dhcp4/eth0/resolvers"]
+    assert ids["TimeServerSpec"] == ["dhcp4/eth0/timeservers"]
+    assert "dhcp4/eth0/inet4/10.0.0.1//1024" in ids["RouteSpec"] and len(ids["RouteSpec"]) == 4
+    assert not any(out["retired"].values())
+    wait_for(lambda: f"DHCPRELEASE(eth0) {ip} " in log(server), 5.0, 0.02, what="DHCPRELEASE in dnsmasq's log")
+    assert not (node.dir / "state" / "dhcp4-eth0.json").exists()
