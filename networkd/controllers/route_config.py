@@ -1,0 +1,123 @@
+"""RouteConfigController: RouteSpecs of the cmdline and configuration layers."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Iterable
+
+from cmdline import CmdlineResult, vlan_link_name
+from networkd.config import MachineConfig
+from networkd.config.v1alpha1 import Device
+from networkd.controllers.config_common import (
+    DEFAULT_ROUTE_METRIC,
+    KERNEL_CMDLINE,
+    LINK_STATUSES,
+    MACHINE_CONFIG,
+    Ignored,
+    Links,
+    family_of,
+    kernel_cmdline,
+    legacy_devices,
+    machine_config,
+)
+from networkd.resources.enums import ConfigLayer, Family, RouteProtocol, RouteType, RoutingTable, Scope
+from networkd.resources.ids import layered_id, route_id
+from networkd.resources.network import NETWORK_CONFIG, RouteSpec
+from networkd.resources.values import IPAddr, IPPrefix
+from networkd.runtime import Context, Controller, Input, Output, OutputKind
+
+
+class RouteConfigController(Controller):
+    """Default routes of `ip=` gateways; legacy device and VLAN routes; LinkConfig-family routes.
+
+    Routes via links a legacy device marks `ignore: true` come from no layer but the operators.
+    """
+
+    name = "network.RouteConfigController"
+
+    def inputs(self) -> Iterable[Input]:
+        return [MACHINE_CONFIG, KERNEL_CMDLINE, LINK_STATUSES]
+
+    def outputs(self) -> Iterable[Output]:
+        return [Output(RouteSpec.TYPE, OutputKind.SHARED)]
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait()
+            specs: dict[str, RouteSpec] = {}
+            for r in self.specs(ctx):
+                rid = route_id(r.table, r.family, r.destination, r.gateway, r.priority, r.out_link_name)
+                specs[layered_id(r.layer, rid)] = r
+            for id, spec in specs.items():
+                ctx.put(NETWORK_CONFIG, id, spec)
+            ctx.retire(NETWORK_CONFIG, RouteSpec.TYPE, specs)
+
+    def specs(self, ctx: Context) -> list[RouteSpec]:
+        """Every route of the layers this controller owns."""
+        cfg = machine_config(ctx)
+        links = Links(ctx)
+        cmdline = kernel_cmdline(ctx)
+        devices, _ = legacy_devices(cfg, links)
+        ignored = Ignored.of(cmdline, devices, links)
+        out = [r for r in cmdline_routes(cmdline) if r.out_link_name not in ignored.config]
+        for device in devices:
+            if not device.ignore and device.interface is not None:
+                out += _device_routes(device, links)
+        out += _document_routes(cfg, links)
+        return out
+
+
+def cmdline_routes(cmdline: CmdlineResult) -> list[RouteSpec]:
+    """A default route per `ip=` gateway (metric 1024 + the argument's index), plus a link-scope route to
+    an IPv4 gateway outside the address's prefix."""
+    out = []
+    for idx, lc in enumerate(cmdline.link_configs):
+        if lc.gateway is None:
+            continue
+        default, _ = RouteSpec(family=family_of(lc.gateway), gateway=lc.gateway, out_link_name=lc.link_name,
+                               table=RoutingTable.MAIN, priority=DEFAULT_ROUTE_METRIC + idx,
+                               type=RouteType.UNICAST, protocol=RouteProtocol.BOOT,
+                               layer=ConfigLayer.CMDLINE).normalize()
+        out.append(default)
+        if lc.gateway.version == 4 and (lc.address is None or lc.gateway not in lc.address.network):
+            out.append(RouteSpec(family=Family.INET4, destination=ipaddress.ip_network(lc.gateway),
+                                 source=None if lc.address is None else lc.address.ip, out_link_name=lc.link_name,
+                                 table=RoutingTable.MAIN, priority=default.priority, scope=Scope.LINK,
+                                 type=RouteType.UNICAST, protocol=RouteProtocol.BOOT, layer=ConfigLayer.CMDLINE))
+    return out
+
+
+def _device_routes(device: Device, links: Links) -> list[RouteSpec]:
+    assert device.interface is not None
+    metric = DEFAULT_ROUTE_METRIC
+    out = [_static(links.resolve(device.interface), r.network, r.gateway, r.source, r.metric or metric, r.mtu, None)
+           for r in device.routes]
+    for vlan in device.vlans:
+        name = vlan_link_name(device.interface, vlan.vlan_id)
+        out += [_static(name, r.network, r.gateway, r.source, r.metric or metric, r.mtu, None) for r in vlan.routes]
+    return out
+
+
+def _document_routes(cfg: MachineConfig | None, links: Links) -> list[RouteSpec]:
+    if cfg is None:
+        return []
+    return [_static(links.resolve(doc.name), r.destination, r.gateway, r.source,
+                    DEFAULT_ROUTE_METRIC if r.metric is None else r.metric, r.mtu, r.table)
+            for doc in cfg.links() for r in doc.routes]
+
+
+def _static(link: str, dst: IPPrefix | None, gw: IPAddr | None, src: IPAddr | None, metric: int,
+            mtu: int | None, table: int | None) -> RouteSpec:
+    """A configured route as Talos builds it: normalized, the family from gateway, destination or zeros."""
+    route, zero_family = RouteSpec(family=Family.INET4, destination=dst, gateway=gw, source=src).normalize()
+    if any(a is not None and a.version == 6 for a in (route.gateway, route.destination)):
+        family = Family.INET6
+    else:
+        family = zero_family or Family.INET4
+    multicast = route.destination is not None and route.destination.network_address.is_multicast
+    return dataclasses.replace(
+        route, family=family, priority=metric, mtu=mtu or 0,
+        table=RoutingTable.MAIN if table is None else RoutingTable.of(table), protocol=RouteProtocol.STATIC,
+        type=RouteType.MULTICAST if multicast else RouteType.UNICAST, out_link_name=link,
+        layer=ConfigLayer.CONFIGURATION)
