@@ -34,6 +34,7 @@ class Net:
     sent: list[tuple[str, Message, IPv4Address]] = field(default_factory=list)
     inbox: asyncio.Queue[Datagram] = field(default_factory=asyncio.Queue)
     offer: IPv4Address = A("10.0.0.100")
+    lease_time: int = 3600
     nak: bool = False
     silent: bool = False
     opened: int = 0
@@ -55,8 +56,9 @@ class Net:
             reply = MessageType.OFFER if kind is MessageType.DISCOVER else MessageType.ACK
         opts = Options(message_type=reply, server_id=SERVER)
         if reply is not MessageType.NAK:
-            opts = Options(message_type=reply, server_id=SERVER, lease_time=3600, subnet_mask=A("255.255.255.0"),
-                           routers=(SERVER,), dns_servers=(A("10.0.0.53"),), hostname="fromdhcp")
+            opts = Options(message_type=reply, server_id=SERVER, lease_time=self.lease_time,
+                           subnet_mask=A("255.255.255.0"), routers=(SERVER,), dns_servers=(A("10.0.0.53"),),
+                           hostname="fromdhcp")
         yiaddr = A(0) if reply is MessageType.NAK else msg.options.requested_ip or self.offer
         answer = Message(op=Op.BOOTREPLY, xid=msg.xid, chaddr=msg.chaddr, yiaddr=yiaddr, options=opts)
         self.inbox.put_nowait(Datagram(b"\x02" * 6, SERVER, A("255.255.255.255"), 67, encode(answer)))
@@ -215,6 +217,21 @@ async def test_release_unicasts_to_the_server_and_forgets(tmp_path: Path, net: N
     assert (release.ciaddr, release.options.server_id) == (A("10.0.0.100"), SERVER)
     assert r.op.outputs().addresses == () and not (tmp_path / "dhcp4-eth0.json").exists()
     assert net.closed == 2, "packet and UDP sockets closed"
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_renewal_at_t1_is_unicast_from_the_leased_address(tmp_path: Path, net: Net, start: Any) -> None:
+    net.lease_time = 10  # the shortest the client accepts: T1 at 5 s (+-1 s)
+    r = start(operator(tmp_path))
+    await until(lambda: r.op.state is State.BOUND)
+    first = json.loads((tmp_path / "dhcp4-eth0.json").read_text())["obtained"]
+    await until(lambda: len(net.sent) == 3, timeout=8.0)
+    via, renew, dst = net.sent[2]
+    assert (via, renew.message_type, dst) == ("udp", MessageType.REQUEST, SERVER)
+    assert (renew.ciaddr, renew.options.requested_ip, renew.options.server_id) == (A("10.0.0.100"), None, None)
+    await until(lambda: r.op.state is State.BOUND)
+    assert json.loads((tmp_path / "dhcp4-eth0.json").read_text())["obtained"] > first + 3
 
 
 @pytest.mark.anyio
