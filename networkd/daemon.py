@@ -68,12 +68,22 @@ def _readable(path: Path, what: str) -> str:
         _fail(f"cannot read {what} {path}: {e.strerror or e}")
 
 
+def _check_config(text: str, what: str) -> None:
+    from networkd.config import ConfigError, load
+
+    try:
+        load(text, source=what)
+    except ConfigError as e:
+        lines = [f"  {err.path}: {err.message}" for err in e.errors]
+        _fail(f"invalid {what}, nothing applied ({len(lines)} errors):\n" + "\n".join(lines))
+
+
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     """Parse and validate flags; a bad flag or unreadable file exits with status 2 and one line."""
     p = _parser()
     a = p.parse_args(argv)
     if a.config is not None:
-        _readable(a.config, "--config")
+        _check_config(_readable(a.config, "--config"), f"--config {a.config}")
     if a.platform_config is not None:
         _readable(a.platform_config, "--platform-config")
     cmdline = a.cmdline if a.cmdline is not None else _readable(a.cmdline_file, "--cmdline-file").strip()
