@@ -189,7 +189,7 @@ class DHCP4Operator:
         """Run the client until cancelled (lease kept, nothing sent) or released."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[object] = asyncio.Queue()
-        session = _Session(self, loop, events, PacketSocket(self.link_name))
+        session = _Session(self.link_name, self._log, loop, events, PacketSocket(self.link_name))
         try:
             client = Client(self._config(session.packet.mac), self._rng)
             self._client, self._events = client, events
@@ -309,9 +309,15 @@ class _Session:
     """One run's I/O: sockets, timers on the loop's monotonic clock, and the queue of what arrived."""
 
     def __init__(
-        self, op: DHCP4Operator, loop: asyncio.AbstractEventLoop, events: asyncio.Queue[object], packet: PacketSocket
+        self,
+        link_name: str,
+        log: logging.Logger | logging.LoggerAdapter[Any],
+        loop: asyncio.AbstractEventLoop,
+        events: asyncio.Queue[object],
+        packet: PacketSocket,
     ) -> None:
-        self._op = op
+        self._link = link_name
+        self._log = log
         self._loop = loop
         self._events = events
         self.packet = packet
@@ -327,7 +333,7 @@ class _Session:
             try:
                 self._events.put_nowait(decode(datagram.payload))
             except DHCPDecodeError as exc:
-                self._op._log.debug("%s: undecodable DHCP message from %s: %s", self._op.link_name, datagram.src, exc)
+                self._log.debug("%s: undecodable DHCP message from %s: %s", self._link, datagram.src, exc)
 
     def execute(self, action: Action) -> None:
         """Carry out one transport or timer action."""
@@ -339,7 +345,7 @@ class _Session:
         elif isinstance(action, CancelTimer):
             self._cancel(action.timer)
         elif isinstance(action, Log):
-            self._op._log.debug("%s: %s", self._op.link_name, action.reason)
+            self._log.debug("%s: %s", self._link, action.reason)
 
     def _send(self, action: Send) -> None:
         payload = encode(action.message)
@@ -349,11 +355,11 @@ class _Session:
                 self.packet.send(payload, dst=action.destination)
             else:
                 if self._udp is None:
-                    self._udp = UDPSocket(self._op.link_name)
+                    self._udp = UDPSocket(self._link)
                 self._udp.send(payload, action.destination)
         except OSError as exc:
             name = kind.name if kind is not None else "message"
-            self._op._log.warning("%s: cannot send %s to %s: %s", self._op.link_name, name, action.destination, exc)
+            self._log.warning("%s: cannot send %s to %s: %s", self._link, name, action.destination, exc)
 
     def _cancel(self, timer: Timer) -> None:
         handle = self._timers.pop(timer, None)

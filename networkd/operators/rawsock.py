@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import errno
 import socket
 import struct
 from dataclasses import dataclass
@@ -216,6 +217,12 @@ class PacketSocket:
                 frame, ancdata, _, address = self._sock.recvmsg(65535, socket.CMSG_SPACE(_AUXDATA.size))
             except BlockingIOError:
                 await _wait_readable(self._sock)
+                continue
+            except OSError as exc:
+                # The link went down (or was down at bind): the kernel reports it once and resumes
+                # delivery when the link comes back up.
+                if exc.errno != errno.ENETDOWN:
+                    raise
                 continue
             if address[2] == _PACKET_OUTGOING:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,18 @@ def test_controller_runs_the_operator_and_releases_when_the_spec_goes(lab: Lab) 
     assert not any(out["retired"].values())
     wait_for(lambda: f"DHCPRELEASE(eth0) {ip} " in log(server), 5.0, 0.02, what="DHCPRELEASE in dnsmasq's log")
     assert not (node.dir / "state" / "dhcp4-eth0.json").exists()
+
+
+def test_link_down_at_start_then_up(lab: Lab) -> None:
+    lan = network(lab)
+    serve(lab, lan)
+    node = lan.nodes[0]
+    node.check(["ip", "link", "set", "eth0", "down"])
+    out = node.dir / "out.json"
+    proc = node.run([sys.executable, str(NODE_SCRIPT), "eth0", str(node.dir / "state")], stdout=out)
+    time.sleep(1.0)  # its first DISCOVER fails and its packet socket reports ENETDOWN: both must be survived
+    assert proc.poll() is None, out.read_text()
+    node.check(["ip", "link", "set", "eth0", "up"])
+    assert proc.wait(timeout=30) == 0, out.read_text()
+    [bound] = [line["bound"] for line in map(json.loads, out.read_text().splitlines()) if "bound" in line]
+    assert bound["states"][-1] == "bound" and bound["outputs"]["addresses"]
