@@ -1,0 +1,75 @@
+"""The kernel observers: LinkStatus, AddressStatus, RouteStatus and RoutingRuleStatus mirror the kernel.
+
+Each observer owns one rtnetlink socket and subscribes to the kernel hub for its kinds of change. A
+wakeup never carries what changed: the observer re-dumps its objects and converges, putting what the
+kernel has (a no-op for an unchanged spec) and retiring what it no longer has. Lost events (ENOBUFS)
+make the hub wake everyone; the kernel's silent IPv4 route removal on link down arrives as a link
+change, which the hub also reports as a route change.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from networkd.kernel.netlink import Netlink
+from networkd.resources.base import ResourceType, Spec
+from networkd.resources.network import NETWORK
+from networkd.runtime import Context, Controller, Output
+
+if TYPE_CHECKING:
+    from networkd.daemon import Options
+    from networkd.kernel.hub import KernelHub
+    from networkd.kernel.monitor import Kind
+
+
+class KernelObserver(Controller):
+    """A status controller fed by kernel dumps: subclasses say what to watch and how to read it."""
+
+    kinds: ClassVar[tuple[Kind, ...]]
+    status: ClassVar[ResourceType]
+
+    def __init__(self, hub: KernelHub) -> None:
+        self.hub = hub
+
+    def outputs(self) -> Iterable[Output]:
+        return [Output(self.status)]
+
+    async def run(self, ctx: Context) -> None:
+        async with await Netlink.open() as nl:
+            remove = self.hub.subscribe(self.kinds, ctx.queue_reconcile)
+            try:
+                while True:
+                    await ctx.wait()
+                    await self.converge(ctx, nl)
+            finally:
+                remove()
+
+    async def converge(self, ctx: Context, nl: Netlink) -> int:
+        """One pass: dump, put every observed status, retire the rest; returns how many were observed."""
+        observed = await self.observe(ctx, nl)
+        for id, spec in observed.items():
+            ctx.put(NETWORK, id, spec)
+        ctx.retire(NETWORK, self.status, observed)
+        return len(observed)
+
+    @abstractmethod
+    async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
+        """The statuses the kernel shows now, by id."""
+
+
+def observer_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
+    """The four kernel observers, woken by `hub`; they need nothing from `opts`."""
+    # imported here: the observers import KernelObserver from this module
+    from networkd.controllers.address_status import AddressStatusController
+    from networkd.controllers.link_status import LinkStatusController
+    from networkd.controllers.route_status import RouteStatusController
+    from networkd.controllers.routing_rule_status import RoutingRuleStatusController
+
+    return [
+        LinkStatusController(hub),
+        AddressStatusController(hub),
+        RouteStatusController(hub),
+        RoutingRuleStatusController(hub),
+    ]

@@ -1,0 +1,72 @@
+"""RouteStatusController: every kernel route of every table as a RouteStatus (Talos's route ids)."""
+
+from __future__ import annotations
+
+import functools
+from typing import TypeVar
+
+from networkd.controllers.observers import KernelObserver
+from networkd.kernel.netlink import Netlink
+from networkd.kernel.types import KernelRoute
+from networkd.resources.base import Spec
+from networkd.resources.enums import Family, RouteFlags, RouteProtocol, RouteType, RoutingTable, Scope, TalosEnum
+from networkd.resources.ids import route_id
+from networkd.resources.network import RouteNextHop, RouteStatus
+from networkd.runtime import Context
+
+E = TypeVar("E", bound=TalosEnum)
+
+
+@functools.cache
+def _enum(cls: type[E], number: int) -> E:
+    """`cls.of(number)`, memoized: `of` scans the members, and a pass maps thousands of routes."""
+    return cls.of(number)
+
+
+def route_status(route: KernelRoute) -> tuple[str, RouteStatus] | None:
+    """The id and status of a dumped route; None when a link it uses was gone from the link dump.
+
+    As Talos: a default route has no destination, `src` is the preferred source (RTA_PREFSRC), the
+    gateway is RTA_GATEWAY or a cross-family RTA_VIA, and a next hop's weight is rtnh_hops + 1. The
+    table is RTA_TABLE (Talos reads the 8-bit rtm_table, which shows tables above 255 as 252).
+    """
+    if (route.oif and not route.oif_name) or any(hop.oif and not hop.oif_name for hop in route.nexthops):
+        return None  # its link went away between the dumps; the link change wakes us again
+    family = _enum(Family, route.family)
+    table = _enum(RoutingTable, route.table)
+    destination = route.dst if route.dst.prefixlen else None
+    status = RouteStatus(
+        family=family,
+        destination=destination,
+        source=route.pref_src,
+        gateway=route.gateway,
+        out_link_index=route.oif,
+        out_link_name=route.oif_name,
+        table=table,
+        priority=route.priority,
+        scope=_enum(Scope, route.scope),
+        type=_enum(RouteType, route.type),
+        flags=_enum(RouteFlags, route.flags),
+        protocol=_enum(RouteProtocol, route.protocol),
+        mtu=route.mtu,
+        next_hops=tuple(RouteNextHop(gateway=hop.gateway, out_link_name=hop.oif_name, weight=hop.weight)
+                        for hop in route.nexthops),
+    )
+    return route_id(table, family, destination, route.gateway, route.priority, route.oif_name), status
+
+
+class RouteStatusController(KernelObserver):
+    """Mirrors routes (cached clones excluded); re-dumps on route and link changes, since the kernel
+    removes IPv4 routes of a link going down without telling."""
+
+    name = "network.RouteStatusController"
+    kinds = ("route", "link")
+    status = RouteStatus.TYPE
+
+    async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
+        observed: dict[str, Spec] = {}
+        for route in await nl.routes():
+            found = route_status(route)
+            if found is not None:
+                observed[found[0]] = found[1]
+        return observed
