@@ -19,6 +19,8 @@ from cryptography.x509.oid import NameOID
 from networkd.api.convert import Encoder, field_bytes, query_from_proto
 from networkd.api.gen.cosi import resource_pb2, state_pb2, state_pb2_grpc
 from networkd.api.gen.networkd import machine_pb2, machine_pb2_grpc
+from networkd.config import ConfigError
+from networkd.configapply import ConfigApplier
 from networkd.resources.base import REGISTRY
 from networkd.resources.meta import NAMESPACES
 from networkd.runtime import LogEntry, Runtime
@@ -176,10 +178,35 @@ def add_state_service(service: StateService, server: grpc.aio.Server) -> None:
 
 
 class MachineService(machine_pb2_grpc.MachineServicer):
-    """Controller logs and the dependency graph."""
+    """Controller logs, the dependency graph, configuration changes."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, applier: ConfigApplier | None) -> None:
         self._rt = runtime
+        self._applier = applier
+
+    async def ApplyConfiguration(self, request: machine_pb2.ApplyConfigurationRequest,
+                                 context: grpc.aio.ServicerContext[Any, Any]) -> machine_pb2.ApplyConfigurationResponse:
+        await _require(context, Role.ADMIN)
+        if self._applier is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "this daemon does not take configuration changes")
+            raise AssertionError("unreachable")
+        mode = machine_pb2.ApplyMode.Name(request.mode).lower().replace("_", "-")
+        try:
+            text = request.data.decode()
+        except UnicodeDecodeError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the configuration is not UTF-8 text")
+            raise AssertionError("unreachable") from None
+        try:
+            if request.dry_run:
+                changes = await self._applier.dry_run(text)
+                return machine_pb2.ApplyConfigurationResponse(
+                    message=f"Dry run: {len(changes)} spec changes, nothing applied", changes=changes)
+            msg = await self._applier.apply(text, mode, request.try_timeout_seconds or 60.0)
+        except ConfigError as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except ValueError as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        return machine_pb2.ApplyConfigurationResponse(message=msg)
 
     async def ControllerLogs(self, request: machine_pb2.LogsRequest,
                              context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[machine_pb2.LogLine]:
@@ -220,10 +247,10 @@ class APIServer:
     """Owns the grpc.aio server and its listeners."""
 
     def __init__(self, state: State, runtime: Runtime, *, socket_path: Path, listen: str | None = None,
-                 pki: Path | None = None) -> None:
+                 pki: Path | None = None, applier: ConfigApplier | None = None) -> None:
         self._server = grpc.aio.server()
         add_state_service(StateService(state, socket.gethostname), self._server)
-        machine_pb2_grpc.add_MachineServicer_to_server(MachineService(runtime), self._server)
+        machine_pb2_grpc.add_MachineServicer_to_server(MachineService(runtime, applier), self._server)
         self.socket_path = socket_path
         self.listen = listen
         self.pki = pki

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     lg.add_argument("-f", "--follow", action="store_true")
     lg.add_argument("--tail", type=int, default=0, help="only the last N lines")
 
+    ac = sub.add_parser("apply-config", help="apply a new machine configuration (admin)")
+    ac.add_argument("-f", "--file", type=Path, required=True, help="the machine configuration YAML")
+    ac.add_argument("-m", "--mode", default="auto", choices=("auto", "no-reboot", "try", "reboot", "staged"),
+                    help="auto and no-reboot apply at once and persist; try rolls back after --timeout")
+    ac.add_argument("--dry-run", action="store_true", help="print the spec changes, apply nothing")
+    ac.add_argument("--timeout", type=_duration, default=60.0, help="try mode: roll back after this (e.g. 60s, 2m)")
+
     gen = sub.add_parser("gen", help="generate files")
     gsub = gen.add_subparsers(dest="what", required=True, parser_class=_Parser)
     pki = gsub.add_parser("pki", help="CA, server and client (admin, reader) certificates and a netctl config")
@@ -55,6 +63,34 @@ def _parser() -> argparse.ArgumentParser:
     pki.add_argument("--san", action="append", default=[], help="server name or IP (default 127.0.0.1, ::1, localhost)")
     pki.add_argument("--endpoint", action="append", default=[], help="endpoint written into the netctl config")
     return p
+
+
+def _duration(text: str) -> float:
+    """Go-style durations: 90s, 1m30s, 2m, 1h, 500ms."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    total, rest = 0.0, text.strip()
+    if not rest:
+        raise argparse.ArgumentTypeError("empty duration")
+    for num, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", rest):
+        total += float(num) * units[unit]
+    if re.sub(r"(\d+(?:\.\d+)?)(ms|h|m|s)", "", rest) or total <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 60s, 1m30s or 2m")
+    return total
+
+
+def cmd_apply(client: Client, a: argparse.Namespace) -> None:
+    """`netctl apply-config`."""
+    try:
+        data = a.file.read_bytes()
+    except OSError as e:
+        raise ClientError(f"cannot read {a.file}: {e.strerror or e}") from None
+    mode = machine_pb2.ApplyMode.Value(a.mode.upper().replace("-", "_"))
+    req = machine_pb2.ApplyConfigurationRequest(data=data, mode=mode, dry_run=a.dry_run,  # type: ignore[arg-type]
+                                                try_timeout_seconds=a.timeout)
+    resp = client.call(lambda _s, m: m.ApplyConfiguration(req))
+    for line in resp.changes:
+        print(line)
+    print(resp.message)
 
 
 def _definitions(client: Client) -> list[render.Definition]:
@@ -195,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         client = Client(targets(a.socket, a.endpoints, a.netctlconfig, a.context))
         try:
-            {"get": cmd_get, "inspect": cmd_inspect, "logs": cmd_logs}[a.command](client, a)
+            {"get": cmd_get, "inspect": cmd_inspect, "logs": cmd_logs, "apply-config": cmd_apply}[a.command](client, a)
         finally:
             client.close()
     except ClientError as e:

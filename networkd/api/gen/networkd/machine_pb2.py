@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16networkd/machine.proto\x12\x0bnetworkd.v1\"E\n\x0bLogsRequest\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x12\n\ntail_lines\x18\x03 \x01(\x05\"K\n\x07LogLine\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0c\n\x04time\x18\x02 \x01(\x01\x12\r\n\x05level\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x15\n\x13\x44\x65pendenciesRequest\"_\n\x0e\x44\x65pendencyEdge\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\n\n\x02id\x18\x05 \x01(\t\"B\n\x14\x44\x65pendenciesResponse\x12*\n\x05\x65\x64ges\x18\x01 \x03(\x0b\x32\x1b.networkd.v1.DependencyEdge2\xa2\x01\n\x07Machine\x12\x42\n\x0e\x43ontrollerLogs\x12\x18.networkd.v1.LogsRequest\x1a\x14.networkd.v1.LogLine0\x01\x12S\n\x0c\x44\x65pendencies\x12 .networkd.v1.DependenciesRequest\x1a!.networkd.v1.DependenciesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16networkd/machine.proto\x12\x0bnetworkd.v1\"E\n\x0bLogsRequest\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x12\n\ntail_lines\x18\x03 \x01(\x05\"K\n\x07LogLine\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0c\n\x04time\x18\x02 \x01(\x01\x12\r\n\x05level\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x15\n\x13\x44\x65pendenciesRequest\"_\n\x0e\x44\x65pendencyEdge\x12\x12\n\ncontroller\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\n\n\x02id\x18\x05 \x01(\t\"B\n\x14\x44\x65pendenciesResponse\x12*\n\x05\x65\x64ges\x18\x01 \x03(\x0b\x32\x1b.networkd.v1.DependencyEdge\"}\n\x19\x41pplyConfigurationRequest\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12$\n\x04mode\x18\x02 \x01(\x0e\x32\x16.networkd.v1.ApplyMode\x12\x0f\n\x07\x64ry_run\x18\x03 \x01(\x08\x12\x1b\n\x13try_timeout_seconds\x18\x04 \x01(\x01\">\n\x1a\x41pplyConfigurationResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x02 \x03(\t*E\n\tApplyMode\x12\x08\n\x04\x41UTO\x10\x00\x12\r\n\tNO_REBOOT\x10\x01\x12\x07\n\x03TRY\x10\x02\x12\n\n\x06REBOOT\x10\x03\x12\n\n\x06STAGED\x10\x04\x32\x89\x02\n\x07Machine\x12\x42\n\x0e\x43ontrollerLogs\x12\x18.networkd.v1.LogsRequest\x1a\x14.networkd.v1.LogLine0\x01\x12S\n\x0c\x44\x65pendencies\x12 .networkd.v1.DependenciesRequest\x1a!.networkd.v1.DependenciesResponse\x12\x65\n\x12\x41pplyConfiguration\x12&.networkd.v1.ApplyConfigurationRequest\x1a\'.networkd.v1.ApplyConfigurationResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'networkd.machine_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_APPLYMODE']._serialized_start=566
+  _globals['_APPLYMODE']._serialized_end=635
   _globals['_LOGSREQUEST']._serialized_start=39
   _globals['_LOGSREQUEST']._serialized_end=108
   _globals['_LOGLINE']._serialized_start=110
@@ -41,6 +43,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPENDENCYEDGE']._serialized_end=305
   _globals['_DEPENDENCIESRESPONSE']._serialized_start=307
   _globals['_DEPENDENCIESRESPONSE']._serialized_end=373
-  _globals['_MACHINE']._serialized_start=376
-  _globals['_MACHINE']._serialized_end=538
+  _globals['_APPLYCONFIGURATIONREQUEST']._serialized_start=375
+  _globals['_APPLYCONFIGURATIONREQUEST']._serialized_end=500
+  _globals['_APPLYCONFIGURATIONRESPONSE']._serialized_start=502
+  _globals['_APPLYCONFIGURATIONRESPONSE']._serialized_end=564
+  _globals['_MACHINE']._serialized_start=638
+  _globals['_MACHINE']._serialized_end=903
 # @@protoc_insertion_point(module_scope)

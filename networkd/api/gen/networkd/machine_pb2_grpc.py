@@ -44,6 +44,11 @@ class MachineStub:
                 request_serializer=networkd_dot_machine__pb2.DependenciesRequest.SerializeToString,
                 response_deserializer=networkd_dot_machine__pb2.DependenciesResponse.FromString,
                 _registered_method=True)
+        self.ApplyConfiguration = channel.unary_unary(
+                '/networkd.v1.Machine/ApplyConfiguration',
+                request_serializer=networkd_dot_machine__pb2.ApplyConfigurationRequest.SerializeToString,
+                response_deserializer=networkd_dot_machine__pb2.ApplyConfigurationResponse.FromString,
+                _registered_method=True)
 
 
 class MachineServicer:
@@ -61,6 +66,12 @@ class MachineServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyConfiguration(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MachineServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +84,11 @@ def add_MachineServicer_to_server(servicer, server):
                     servicer.Dependencies,
                     request_deserializer=networkd_dot_machine__pb2.DependenciesRequest.FromString,
                     response_serializer=networkd_dot_machine__pb2.DependenciesResponse.SerializeToString,
+            ),
+            'ApplyConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyConfiguration,
+                    request_deserializer=networkd_dot_machine__pb2.ApplyConfigurationRequest.FromString,
+                    response_serializer=networkd_dot_machine__pb2.ApplyConfigurationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +145,33 @@ class Machine:
             '/networkd.v1.Machine/Dependencies',
             networkd_dot_machine__pb2.DependenciesRequest.SerializeToString,
             networkd_dot_machine__pb2.DependenciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/networkd.v1.Machine/ApplyConfiguration',
+            networkd_dot_machine__pb2.ApplyConfigurationRequest.SerializeToString,
+            networkd_dot_machine__pb2.ApplyConfigurationResponse.FromString,
             options,
             channel_credentials,
             insecure,
