@@ -244,7 +244,8 @@ async def test_legacy_devices_4_8() -> None:
     n.config(LEGACY_4_8)
     async with n.running(LinkConfigController()):
         names = "eth0.24 eth0 eth1 bond0 eth2 eth3 bond1 eth6 eth7 br0 eth4 eth5 br1 eth8 dummy0 wireguard0"
-        await converge(lambda: set(specs(n)), {"default/lo", "default/eth9", *(f"configuration/{x}" for x in names.split())})
+        await converge(lambda: set(specs(n)),
+                       {"default/lo", "default/eth9", *(f"configuration/{x}" for x in names.split())})
         conf = {k.removeprefix("configuration/"): v for k, v in specs(n).items() if k.startswith("configuration/")}
         assert conf["eth0.24"] == vlan("eth0.24", "eth0", 24, CONF, mtu=1000)
         assert conf["eth0"] == up("eth0", CONF)

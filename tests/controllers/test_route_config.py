@@ -167,7 +167,8 @@ async def test_cmdline_routes_via_an_ignored_device_are_dropped() -> None:
     n.link("eth1")
     n.link("eth2")
     n.cmdline("ip=10.0.0.2::10.0.0.1:255.255.255.0::eth1 ip=10.0.1.2::10.0.1.1:255.255.255.0::eth2")
-    n.config("version: v1alpha1\nmachine:\n  network:\n    interfaces:\n      - interface: eth1\n        ignore: true\n")
+    n.config("version: v1alpha1\nmachine:\n  network:\n    interfaces:\n"
+             "      - interface: eth1\n        ignore: true\n")
     async with n.running(RouteConfigController()):
         await converge(lambda: ids(n), {"cmdline/inet4/10.0.1.1//1025"})
         n.config(None)
