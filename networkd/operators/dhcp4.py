@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,14 @@ ROUTE_PROTOCOL = RouteProtocol.DHCP
 
 _HOLDING = frozenset({State.BOUND, State.RENEWING, State.REBINDING})
 _RELEASE = object()  # queued by release()
+
+
+@dataclass(frozen=True, slots=True)
+class _Fired:
+    """A timer came due; ``serial`` tells it from a later arming of the same slot."""
+
+    timer: Timer
+    serial: int
 
 
 def lease_specs(
@@ -202,8 +211,9 @@ class DHCP4Operator:
                     if item is _RELEASE:
                         self._step(session, Stop(now, release=True), notify)
                         self._forget()
-                    elif isinstance(item, Timer):
-                        self._step(session, TimerFired(item, now), notify)
+                    elif isinstance(item, _Fired):
+                        if session.due(item):
+                            self._step(session, TimerFired(item.timer, now), notify)
                     elif isinstance(item, Message):
                         self._step(session, PacketReceived(item, now), notify)
                 tg.cancel_scope.cancel()
@@ -241,8 +251,9 @@ class DHCP4Operator:
             if isinstance(action, LeaseAcquired | LeaseRenewed):
                 verb = "acquired" if isinstance(action, LeaseAcquired) else "renewed"
                 lease = action.lease
-                self._log.info("%s: lease %s %s from %s for %ss", self.link_name, lease.address, verb,
-                               lease.server_id, lease.lease_time or "ever")
+                duration = "ever" if lease.lease_time is None else f"{lease.lease_time}s"
+                self._log.info("%s: lease %s %s from %s for %s", self.link_name, lease.address, verb,
+                               lease.server_id, duration)
                 self._save(lease)
             elif isinstance(action, LeaseLost):
                 self._log.info("%s: lease %s lost (%s)", self.link_name, action.lease.address, action.reason)
@@ -322,7 +333,8 @@ class _Session:
         self._events = events
         self.packet = packet
         self._udp: UDPSocket | None = None
-        self._timers: dict[Timer, asyncio.TimerHandle] = {}
+        self._timers: dict[Timer, tuple[int, asyncio.TimerHandle]] = {}
+        self._serial = 0
 
     async def receive(self) -> None:
         """Queue every DHCP message that arrives from a server port."""
@@ -341,7 +353,9 @@ class _Session:
             self._send(action)
         elif isinstance(action, ArmTimer):
             self._cancel(action.timer)
-            self._timers[action.timer] = self._loop.call_at(action.at, self._events.put_nowait, action.timer)
+            self._serial += 1
+            fired = _Fired(action.timer, self._serial)
+            self._timers[action.timer] = (self._serial, self._loop.call_at(action.at, self._events.put_nowait, fired))
         elif isinstance(action, CancelTimer):
             self._cancel(action.timer)
         elif isinstance(action, Log):
@@ -361,10 +375,18 @@ class _Session:
             name = kind.name if kind is not None else "message"
             self._log.warning("%s: cannot send %s to %s: %s", self._link, name, action.destination, exc)
 
+    def due(self, fired: _Fired) -> bool:
+        """Whether ``fired`` is the slot's current arming (not one re-armed or cancelled while queued)."""
+        armed = self._timers.get(fired.timer)
+        if armed is None or armed[0] != fired.serial:
+            return False
+        del self._timers[fired.timer]
+        return True
+
     def _cancel(self, timer: Timer) -> None:
-        handle = self._timers.pop(timer, None)
-        if handle is not None:
-            handle.cancel()
+        armed = self._timers.pop(timer, None)
+        if armed is not None:
+            armed[1].cancel()
 
     def close(self) -> None:
         """Disarm every timer and close the sockets."""

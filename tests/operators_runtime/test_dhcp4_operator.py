@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,7 @@ from networkd.operators.dhcp4 import DHCP4Operator
 from networkd.operators.rawsock import Datagram
 from networkd.resources.enums import ClientIdentifier, Operator
 from networkd.resources.network import ClientIdentifierSpec, DHCP4OperatorSpec, OperatorSpec
-from operators.dhcpv4.client import State
+from operators.dhcpv4.client import ArmTimer, CancelTimer, State, Timer
 from operators.dhcpv4.codec import Message, MessageType, Op, Options, decode, encode
 
 A = IPv4Address
@@ -291,3 +292,17 @@ async def test_failure_to_open_raises_and_keeps_outputs(tmp_path: Path, net: Net
 def test_unreadable_lease_file_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "dhcp4-eth0.json").write_text("{not json")
     assert operator(tmp_path).outputs().addresses == ()
+
+
+@pytest.mark.anyio
+async def test_a_timer_queued_before_being_rearmed_is_stale() -> None:
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[object] = asyncio.Queue()
+    session = dhcp4._Session("eth0", logging.getLogger("test"), loop, events, packet=None)  # type: ignore[arg-type]
+    session.execute(ArmTimer(Timer.RESEND, loop.time()))
+    fired = await asyncio.wait_for(events.get(), 1)
+    session.execute(ArmTimer(Timer.RESEND, loop.time() + 100))  # e.g. an OFFER handled first re-armed it
+    assert not session.due(fired)
+    session.execute(CancelTimer(Timer.RESEND))
+    session.execute(ArmTimer(Timer.T1, loop.time()))
+    assert session.due(await asyncio.wait_for(events.get(), 1))
