@@ -55,10 +55,11 @@ class AddressConfigController(Controller):
         """Every address of every layer this controller owns, in Talos's order (later wins on equal ids)."""
         cfg = machine_config(ctx)
         links = Links(ctx)
+        cmdline = kernel_cmdline(ctx)
         devices, _ = legacy_devices(cfg, links)
-        ignored = Ignored.of(kernel_cmdline(ctx), devices, links)
+        ignored = Ignored.of(cmdline, devices, links)
         out = [_address(a, "lo", ConfigLayer.DEFAULT, scope=Scope.HOST) for a in LOOPBACK]
-        for lc in kernel_cmdline(ctx).link_configs:
+        for lc in cmdline.link_configs:
             if lc.address is not None and lc.link_name not in ignored.config:
                 out.append(_address(lc.address, lc.link_name, ConfigLayer.CMDLINE))
         for device in devices:
