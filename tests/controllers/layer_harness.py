@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 
@@ -22,7 +22,6 @@ from networkd.runtime import Controller, Runtime
 from networkd.state import State
 
 OWNER = "test"
-T = TypeVar("T")
 
 
 class Node:
@@ -93,7 +92,7 @@ class Node:
             tg.cancel_scope.cancel()
 
 
-async def converge(get: Callable[[], T], expected: T, timeout: float = 2.0) -> None:
+async def converge(get: Callable[[], object], expected: object, timeout: float = 2.0) -> None:
     """Wait until `get()` equals `expected`, then assert it (so a failure shows the difference)."""
     with anyio.move_on_after(timeout):
         while get() != expected:

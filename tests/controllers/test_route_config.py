@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pytest
 
@@ -109,8 +110,8 @@ async def test_legacy_devices_4_2() -> None:
             "configuration/inet4//169.254.254.254/32/1024",
         })
         specs = n.specs(RouteSpec.TYPE)
-        common = {"table": RoutingTable.MAIN, "type": RouteType.UNICAST, "protocol": RouteProtocol.STATIC,
-                  "layer": ConfigLayer.CONFIGURATION}
+        common: dict[str, Any] = {"table": RoutingTable.MAIN, "type": RouteType.UNICAST,
+                                  "protocol": RouteProtocol.STATIC, "layer": ConfigLayer.CONFIGURATION}
         assert specs["configuration/eth2/inet6/2001:470:6d:30e:8ed2:b60c:9d2f:803b//1024"] == RouteSpec(
             family=Family.INET6, gateway=ip("2001:470:6d:30e:8ed2:b60c:9d2f:803b"), out_link_name="eth2",
             priority=1024, **common)

@@ -48,7 +48,7 @@ def specs(n: Node) -> dict[str, RoutingRuleSpec]:
 async def test_rules_one_per_family_the_selectors_imply() -> None:
     n = Node()
     n.config(RULES)
-    conf = {"priority": 0, "layer": ConfigLayer.CONFIGURATION}
+    layer = ConfigLayer.CONFIGURATION
     async with n.running(RoutingRuleConfigController()):
         await converge(lambda: set(specs(n)), {"configuration/inet4/01000", "configuration/inet4/02000",
                                                "configuration/inet6/03000", "configuration/inet6/04000",
@@ -56,12 +56,12 @@ async def test_rules_one_per_family_the_selectors_imply() -> None:
         got = specs(n)
         assert got["configuration/inet4/01000"] == RoutingRuleSpec(
             family=Family.INET4, src=ipaddress.ip_network("10.0.0.0/8"), table=RoutingTable.of(100),
-            action=RoutingRuleAction.UNICAST, **conf | {"priority": 1000})
+            action=RoutingRuleAction.UNICAST, priority=1000, layer=layer)
         assert got["configuration/inet4/02000"] == RoutingRuleSpec(
             family=Family.INET4, dst=ipaddress.ip_network("192.168.0.0/16"), table=RoutingTable.of(123),
-            action=RoutingRuleAction.UNICAST, iif_name="eth0", fw_mark=0x20, fw_mask=0xFF, **conf | {"priority": 2000})
+            action=RoutingRuleAction.UNICAST, iif_name="eth0", fw_mark=0x20, fw_mask=0xFF, priority=2000, layer=layer)
         assert got["configuration/inet6/03000"].table == RoutingTable.MAIN
         assert got["configuration/inet4/04000"] == RoutingRuleSpec(
-            family=Family.INET4, action=RoutingRuleAction.BLACKHOLE, **conf | {"priority": 4000})
+            family=Family.INET4, action=RoutingRuleAction.BLACKHOLE, priority=4000, layer=layer)
         n.config(None)
         await converge(lambda: specs(n), {})
