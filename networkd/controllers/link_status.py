@@ -80,7 +80,7 @@ def _ethtool(sock: socket.socket, name: str, cmd: int, size: int) -> bytes | Non
     buf = ctypes.create_string_buffer(struct.pack("=I", cmd), size)
     try:
         fcntl.ioctl(sock.fileno(), SIOCETHTOOL, _IFREQ.pack(name.encode(), ctypes.addressof(buf)))
-    except (OSError, ValueError):  # EOPNOTSUPP, ENODEV; ValueError: a name longer than IFNAMSIZ
+    except OSError:  # EOPNOTSUPP: not implemented by the driver; ENODEV: the link is gone
         return None
     return buf.raw
 
@@ -95,10 +95,9 @@ def _read(path: Path) -> str:
 def device_facts(name: str, sysfs: Path = Path("/sys")) -> DeviceFacts:
     """Link state, speed, port, duplex, driver and bus facts of link `name`, as Talos gathers them.
 
-    ethtool is asked through an ioctl on a socket of the caller's namespace; sysfs must be mounted
-    for that namespace (`ip netns exec` does so). Every read is best-effort: a link without the
-    operation (lo has no ethtool at all) or gone since the dump reads as the defaults. The PCI vendor
-    and product names need a PCI database and are left empty.
+    ethtool is asked through an ioctl on a socket of the caller's namespace. Every read is
+    best-effort: a link without the operation (lo has no ethtool settings) or gone since the dump
+    reads as the defaults.
     """
     facts = DeviceFacts()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
@@ -116,16 +115,24 @@ def device_facts(name: str, sysfs: Path = Path("/sys")) -> DeviceFacts:
         driver, version, firmware, bus = (s.split(b"\0", 1)[0].decode(errors="replace")
                                           for s in _DRVINFO.unpack_from(drvinfo))
         facts = replace(facts, driver=driver, driver_version=version, firmware_version=firmware, bus_path=bus)
+    return with_sysfs(facts, name, sysfs)
+
+
+def with_sysfs(facts: DeviceFacts, name: str, sysfs: Path) -> DeviceFacts:
+    """`facts` completed from sysfs, which wins where it knows: the device's driver, PCI id and slot,
+    and the PCI vendor and product ids. sysfs must be mounted for the caller's namespace (`ip netns
+    exec` does so). The vendor and product names need a PCI database and are left empty.
+    """
     uevent = dict(line.partition("=")[::2] for line in _read(sysfs / "class/net" / name / "device/uevent").splitlines())
     facts = replace(facts, driver=uevent.get("DRIVER") or facts.driver, pci_id=uevent.get("PCI_ID", ""),
                     bus_path=uevent.get("PCI_SLOT_NAME") or facts.bus_path)
     pci = sysfs / "bus/pci/devices" / facts.bus_path
     if facts.bus_path and "/" not in facts.bus_path and pci.is_dir():
         try:
-            ids = [f"0x{int(_read(pci / n), 0):04x}" for n in ("vendor", "device")]
+            vendor, product = (f"0x{int(_read(pci / n), 0):04x}" for n in ("vendor", "device"))
         except ValueError:
             return facts
-        facts = replace(facts, vendor_id=ids[0], product_id=ids[1])
+        facts = replace(facts, vendor_id=vendor, product_id=product)
     return facts
 
 

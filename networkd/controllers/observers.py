@@ -4,15 +4,19 @@ Each observer owns one rtnetlink socket and subscribes to the kernel hub for its
 wakeup never carries what changed: the observer re-dumps its objects and converges, putting what the
 kernel has (a no-op for an unchanged spec) and retiring what it no longer has. Lost events (ENOBUFS)
 make the hub wake everyone; the kernel's silent IPv4 route removal on link down arrives as a link
-change, which the hub also reports as a route change.
+change, which the hub also reports as a route change. Links appearing and vanishing mid-dump are
+tolerated: objects whose link is missing from the link dump are skipped until the next pass, and a
+dump the kernel keeps interrupting (EINTR after its retries) is tried again shortly.
 """
 
 from __future__ import annotations
 
+import errno
 from abc import abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
+from networkd.kernel.errors import KernelError
 from networkd.kernel.netlink import Netlink
 from networkd.resources.base import ResourceType, Spec
 from networkd.resources.network import NETWORK
@@ -22,6 +26,9 @@ if TYPE_CHECKING:
     from networkd.daemon import Options
     from networkd.kernel.hub import KernelHub
     from networkd.kernel.monitor import Kind
+
+INTERRUPTED_RETRY = 0.05
+"""Seconds before dumping again when the kernel kept changing during every attempt of a dump (EINTR)."""
 
 
 class KernelObserver(Controller):
@@ -42,7 +49,13 @@ class KernelObserver(Controller):
             try:
                 while True:
                     await ctx.wait()
-                    await self.converge(ctx, nl)
+                    try:
+                        await self.converge(ctx, nl)
+                    except KernelError as e:
+                        if e.errno != errno.EINTR:
+                            raise
+                        ctx.logger.debug("%s; dumping again in %gs", e, INTERRUPTED_RETRY)
+                        ctx.wake_after(INTERRUPTED_RETRY)
             finally:
                 remove()
 
