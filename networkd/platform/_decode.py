@@ -15,6 +15,7 @@ import types
 import typing
 from typing import Any
 
+from networkd.config import FieldError
 from networkd.resources.base import camel
 from networkd.resources.enums import TalosEnum
 from networkd.resources.values import Duration, HardwareAddr
@@ -27,17 +28,6 @@ _DURATION = re.compile(r"(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_US = {"ns": 0.001, "us": 1.0, "µs": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FieldError:
-    """One mistake: `path` names the field (`links[0].bondMaster.mode`), `message` says what is wrong."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 class Invalid(Exception):

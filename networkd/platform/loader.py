@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from networkd.platform._decode import Decoder, FieldError, Invalid, describe
+from networkd.config import FieldError
+from networkd.platform._decode import Decoder, Invalid, describe
 from networkd.resources.enums import Family, Operator
 from networkd.resources.link import LinkSpec
 from networkd.resources.network import (

@@ -14,8 +14,22 @@ from cmdline import LinkInfo, parse
 from networkd.resources.base import ResourceType, Spec
 from networkd.resources.config import CONFIG, MachineConfig
 from networkd.resources.enums import LinkType
-from networkd.resources.link import LinkStatus
-from networkd.resources.network import NETWORK, NETWORK_CONFIG, HostnameStatus, NodeAddress
+from networkd.resources.link import LinkSpec, LinkStatus
+from networkd.resources.network import (
+    NETWORK,
+    NETWORK_CONFIG,
+    AddressSpec,
+    AddressStatus,
+    HostnameSpec,
+    HostnameStatus,
+    NodeAddress,
+    OperatorSpec,
+    ProbeSpec,
+    ResolverSpec,
+    RouteSpec,
+    RoutingRuleSpec,
+    TimeServerSpec,
+)
 from networkd.resources.runtime import CMDLINE_ID, RUNTIME, KernelCmdlineSpec
 from networkd.resources.values import HardwareAddr
 from networkd.runtime import Controller, Runtime
@@ -115,7 +129,5 @@ async def settle(node: Node, rounds: int = 5) -> None:
             last = now
 
 
-_TYPES = ("AddressSpecs.net.talos.dev", "LinkSpecs.net.talos.dev", "RouteSpecs.net.talos.dev",
-          "RoutingRuleSpecs.net.talos.dev", "HostnameSpecs.net.talos.dev", "ResolverSpecs.net.talos.dev",
-          "TimeServerSpecs.net.talos.dev", "OperatorSpecs.net.talos.dev", "ProbeSpecs.net.talos.dev",
-          "AddressStatuses.net.talos.dev", "MachineConfigs.config.talos.dev")
+_TYPES = tuple(t.TYPE.type for t in (AddressSpec, LinkSpec, RouteSpec, RoutingRuleSpec, HostnameSpec, ResolverSpec,
+                                     TimeServerSpec, OperatorSpec, ProbeSpec, AddressStatus, MachineConfig))
