@@ -264,7 +264,7 @@ def _documents(specs: dict[str, LinkSpec], cfg: MachineConfig, links: Links) -> 
                 multicast=specs[name].multicast if doc.multicast is None else doc.multicast)
         if isinstance(doc, DummyLinkConfig):
             _update(specs, name, logical=True, kind="dummy", type=LinkType.ETHER)
-        elif isinstance(doc, VLANConfig):
+        elif isinstance(doc, VLANConfig):  # `up` honoured (Talos forces VLANConfig links up)
             _update(specs, name, logical=True, kind="vlan", type=LinkType.ETHER, parent_name=links.resolve(doc.parent),
                     vlan=VLANSpec(vid=doc.vlan_id, protocol=VLANProtocol.parse(str(doc.vlan_mode))))
         elif isinstance(doc, BondConfig):

@@ -379,3 +379,44 @@ async def test_bond_primary_through_an_alias_and_bridge_stp_off_by_default() -> 
         assert master is not None and (master.primary, master.primary_reselect) == ("eth0", PrimaryReselect.ALWAYS)
         assert specs(n)["configuration/eth0"].bond_slave == BondSlave(master_name="bond0")
         assert specs(n)["configuration/br0"].bridge_master == BridgeMasterSpec()
+
+
+WIREGUARD = """\
+apiVersion: v1alpha1
+kind: WireguardConfig
+name: wg0
+privateKey: sF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE4=
+listenPort: 51820
+firewallMark: 32
+peers:
+  - publicKey: DEF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE=
+    presharedKey: sF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE4=
+    endpoint: '[2001:db8::1]:51820'
+    persistentKeepaliveInterval: 25s
+    allowedIPs: [10.2.0.0/16]
+---
+apiVersion: v1alpha1
+kind: VLANConfig
+name: eth0.7
+vlanID: 7
+parent: eth0
+up: false
+"""
+
+
+@pytest.mark.anyio
+async def test_wireguard_document_and_a_vlan_left_down() -> None:
+    n = Node()
+    n.config(WIREGUARD)
+    async with n.running(LinkConfigController()):
+        await converge(lambda: set(specs(n)), {"default/lo", "configuration/wg0", "configuration/eth0.7"})
+        assert specs(n)["configuration/wg0"] == up("wg0", CONF, logical=True, kind="wireguard", type=LinkType.NOHDR,
+                                                   wireguard=WireguardSpec(
+            private_key="sF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE4=", listen_port=51820, firewall_mark=32,
+            peers=(WireguardPeer(public_key="DEF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE=",
+                                 preshared_key="sF45u5ePau58WeeCUY3T8D9foEKaQ8Opx4cGC8g4XE4=",
+                                 endpoint="[2001:db8::1]:51820",
+                                 persistent_keepalive_interval=timedelta(seconds=25),  # type: ignore[arg-type]
+                                 allowed_ips=(ipaddress.ip_network("10.2.0.0/16"),)),)))
+        # Talos brings every VLANConfig link up whatever `up` says; networkd honours `up: false`
+        assert specs(n)["configuration/eth0.7"].up is False
