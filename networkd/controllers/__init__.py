@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from networkd.controllers.derived import derived_controllers
 from networkd.controllers.kernel_cmdline import KernelCmdlineController
 from networkd.controllers.merge import merge_controllers
+from networkd.controllers.operator_spec import operator_controllers
 from networkd.runtime import Controller
 
 if TYPE_CHECKING:
@@ -20,4 +21,5 @@ def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
         KernelCmdlineController(opts.cmdline),
         *merge_controllers(),
         *derived_controllers(opts),
+        *operator_controllers(opts),
     ]

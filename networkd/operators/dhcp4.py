@@ -72,7 +72,7 @@ from operators.dhcpv4.lease import Lease, lease_outputs
 
 __all__ = ["ROUTE_PROTOCOL", "DHCP4Operator", "lease_specs"]
 
-ROUTE_PROTOCOL = RouteProtocol.DHCP
+ROUTE_PROTOCOL = RouteProtocol.BOOT  # as Talos (dhcpparse); ours are tagged proto 78 in the kernel
 """Protocol of the routes a lease asks for (Talos's dhcpparse says boot; the kernel tags ours anyway)."""
 
 _HOLDING = frozenset({State.BOUND, State.RENEWING, State.REBINDING})

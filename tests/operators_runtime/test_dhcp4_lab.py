@@ -78,7 +78,7 @@ def test_outputs_follow_the_ack_and_release_on_stop(lab: Lab) -> None:
         ("", SERVER, "global"),  # default route from option 121; option 3 ignored
     ]
     assert {(r["src"], r["priority"], r["protocol"], r["table"], r["layer"]) for r in out["routes"]} == {
-        (ip, 1024, "dhcp", "main", "operator")
+        (ip, 1024, "boot", "main", "operator")
     }
     assert [(link["name"], link["mtu"], link["up"]) for link in out["links"]] == [("eth0", 1400, True)]
     [resolver] = out["resolvers"]

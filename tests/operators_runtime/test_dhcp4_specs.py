@@ -38,7 +38,7 @@ def route(dst: str | None, gw: str | None, src: str = "10.0.0.5", scope: Scope =
     """A route as Talos's dhcpparse emits it after Normalize(), with our protocol."""
     return RouteSpec(family=Family.INET4, destination=None if dst is None else IPv4Network(dst), source=A(src),
                      gateway=None if gw is None else A(gw), out_link_name="eth0", table=RoutingTable.MAIN,
-                     priority=1024, scope=scope, type=RouteType.UNICAST, protocol=RouteProtocol.DHCP, layer=OP)
+                     priority=1024, scope=scope, type=RouteType.UNICAST, protocol=RouteProtocol.BOOT, layer=OP)
 
 
 def specs(the_lease: Lease, *, use_hostname: bool = False, use_routes: bool = True) -> Any:
