@@ -420,3 +420,38 @@ async def test_wireguard_document_and_a_vlan_left_down() -> None:
                                  allowed_ips=(ipaddress.ip_network("10.2.0.0/16"),)),)))
         # Talos brings every VLANConfig link up whatever `up` says; networkd honours `up: false`
         assert specs(n)["configuration/eth0.7"].up is False
+
+
+SELECTORS = """\
+version: v1alpha1
+machine:
+  network:
+    interfaces:
+      - deviceSelector:
+          hardwareAddr: "52:54:00:*"
+          physical: true
+        mtu: 9000
+      - deviceSelector:
+          busPath: "0000:00:1f.*"
+          pciID: 8086:*
+        mtu: 1400
+      - deviceSelector:
+          driver: nope
+        mtu: 1300
+"""
+
+
+@pytest.mark.anyio
+async def test_device_selectors_glob_link_properties(caplog: pytest.LogCaptureFixture) -> None:
+    n = Node()
+    n.link("eth0", hw="52:54:00:00:00:01")
+    n.link("eth1", hw="52:54:00:00:00:02")
+    n.link("br0", kind="bridge", hw="52:54:00:00:00:03")  # matches the MAC glob but is not physical
+    n.link("eno1", hw="aa:bb:cc:00:00:01", bus_path="0000:00:1f.6", pci_id="8086:15BC")
+    n.link("eno2", hw="aa:bb:cc:00:00:02", bus_path="0000:00:1f.7", pci_id="10EC:8168")
+    n.config(SELECTORS)
+    async with n.running(LinkConfigController()):
+        await converge(lambda: {k: v.mtu for k, v in specs(n).items()}, {
+            "default/lo": 0, "configuration/eth0": 9000, "configuration/eth1": 9000, "configuration/eno1": 1400,
+            "default/eno2": 0})
+        assert "no link matches the deviceSelector of machine.network.interfaces[2] (driver='nope')" in caplog.text
