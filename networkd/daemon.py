@@ -131,7 +131,9 @@ def setup_logging(fmt: str, level: str) -> None:
 async def serve(opts: Options) -> None:
     """Run until SIGTERM or SIGINT; shutdown leaves the kernel's network as it is."""
     from networkd.api.server import APIServer
+    from networkd.configapply import ConfigApplier
     from networkd.controllers import build_controllers
+    from networkd.controllers.machine_config import MachineConfigController
     from networkd.kernel.hub import KernelHub
     from networkd.resources.meta import meta_resources
     from networkd.runtime import Runtime
@@ -141,12 +143,15 @@ async def serve(opts: Options) -> None:
     runtime = Runtime(state)
     hub = KernelHub()
     logging.getLogger().addHandler(runtime.logs)
-    for c in build_controllers(opts, hub):
+    controllers = build_controllers(opts, hub)
+    for c in controllers:
         runtime.register(c)
+    source = next(c for c in controllers if isinstance(c, MachineConfigController))
     for res in meta_resources():
         state.create(res)
     opts.state_dir.mkdir(parents=True, exist_ok=True)
-    api = APIServer(state, runtime, socket_path=opts.socket, listen=opts.listen, pki=opts.pki)
+    api = APIServer(state, runtime, socket_path=opts.socket, listen=opts.listen, pki=opts.pki,
+                    applier=ConfigApplier(opts, state, source))
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         await api.start()
         log.info("networkd started (pid %d)", os.getpid())

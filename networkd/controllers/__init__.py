@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from networkd.controllers.derived import derived_controllers
 from networkd.controllers.kernel_cmdline import KernelCmdlineController
+from networkd.controllers.layers import layer_controllers
 from networkd.controllers.merge import merge_controllers
 from networkd.controllers.operator_spec import operator_controllers
 from networkd.runtime import Controller
@@ -19,6 +20,7 @@ def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
     """Every controller the daemon runs, configured from its options."""
     return [
         KernelCmdlineController(opts.cmdline),
+        *layer_controllers(opts),
         *merge_controllers(),
         *derived_controllers(opts),
         *operator_controllers(opts),
