@@ -9,7 +9,7 @@ from networkd.resources.base import Spec
 from networkd.resources.enums import AddressFlags, Family, Scope
 from networkd.resources.ids import address_id
 from networkd.resources.network import AddressStatus
-from networkd.runtime import Context
+from networkd.runtime import Context, OutputKind
 
 
 def address_status(address: KernelAddress) -> tuple[str, AddressStatus] | None:
@@ -38,11 +38,15 @@ def address_status(address: KernelAddress) -> tuple[str, AddressStatus] | None:
 
 
 class AddressStatusController(KernelObserver):
-    """Mirrors `ip address`; link renames arrive as link changes, so links are watched too."""
+    """Mirrors `ip address`; link renames arrive as link changes, so links are watched too.
+
+    The output is shared, as in Talos: the platform's external IPs are AddressStatuses too.
+    """
 
     name = "network.AddressStatusController"
     kinds = ("address", "link")
     status = AddressStatus.TYPE
+    output_kind = OutputKind.SHARED
 
     async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
         observed: dict[str, Spec] = {}

@@ -20,7 +20,7 @@ from networkd.kernel.errors import KernelError
 from networkd.kernel.netlink import Netlink
 from networkd.resources.base import ResourceType, Spec
 from networkd.resources.network import NETWORK
-from networkd.runtime import Context, Controller, Output
+from networkd.runtime import Context, Controller, Output, OutputKind
 
 if TYPE_CHECKING:
     from networkd.daemon import Options
@@ -36,12 +36,13 @@ class KernelObserver(Controller):
 
     kinds: ClassVar[tuple[Kind, ...]]
     status: ClassVar[ResourceType]
+    output_kind: ClassVar[OutputKind] = OutputKind.EXCLUSIVE
 
     def __init__(self, hub: KernelHub) -> None:
         self.hub = hub
 
     def outputs(self) -> Iterable[Output]:
-        return [Output(self.status)]
+        return [Output(self.status, self.output_kind)]
 
     async def run(self, ctx: Context) -> None:
         async with await Netlink.open() as nl:
@@ -60,9 +61,15 @@ class KernelObserver(Controller):
                 remove()
 
     async def converge(self, ctx: Context, nl: Netlink) -> int:
-        """One pass: dump, put every observed status, retire the rest; returns how many were observed."""
+        """One pass: dump, put every observed status, retire the rest; returns how many were observed.
+
+        With a shared output, statuses another controller owns under the same id are left to it.
+        """
         observed = await self.observe(ctx, nl)
+        shared = self.output_kind is OutputKind.SHARED
         for id, spec in observed.items():
+            if shared and (cur := ctx.get(NETWORK, self.status, id)) is not None and cur.metadata.owner != self.name:
+                continue
             ctx.put(NETWORK, id, spec)
         ctx.retire(NETWORK, self.status, observed)
         return len(observed)
