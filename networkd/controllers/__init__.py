@@ -8,6 +8,7 @@ from networkd.controllers.derived import derived_controllers
 from networkd.controllers.kernel_cmdline import KernelCmdlineController
 from networkd.controllers.layers import layer_controllers
 from networkd.controllers.merge import merge_controllers
+from networkd.controllers.observers import observer_controllers
 from networkd.controllers.operator_spec import operator_controllers
 from networkd.runtime import Controller
 
@@ -24,4 +25,5 @@ def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
         *merge_controllers(),
         *derived_controllers(opts),
         *operator_controllers(opts),
+        *observer_controllers(opts, hub),
     ]
