@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from networkd.api.convert import Encoder, field_bytes, query_from_proto
 from networkd.api.gen.cosi import resource_pb2, state_pb2, state_pb2_grpc
@@ -48,6 +46,9 @@ def role_of(context: grpc.aio.ServicerContext[Any, Any]) -> Role:
     pems = auth.get("x509_pem_cert")
     if not pems:
         return Role.NONE
+    from cryptography import x509  # only TLS callers need it: keeps ~14 MB out of a socket-only daemon
+    from cryptography.x509.oid import NameOID
+
     cert = x509.load_pem_x509_certificate(pems[0])
     orgs = {a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)}
     if ADMIN_ORG in orgs:
