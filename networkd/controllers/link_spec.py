@@ -1,0 +1,298 @@
+"""LinkSpecController: creates, configures and deletes links so that the kernel matches the merged LinkSpecs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any, cast
+
+from networkd.controllers.appliers import Applier, log_changes
+from networkd.kernel.errors import KernelError
+from networkd.kernel.messages import BOND_ATTRS, BOND_OPTION_MODES, LINK_KINDS
+from networkd.kernel.netlink import Netlink
+from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, KernelLink
+from networkd.resources.base import Resource, Spec
+from networkd.resources.enums import LinkType
+from networkd.resources.link import BondMasterSpec, LinkSpec
+from networkd.runtime import Context
+
+
+def find_link(links: Sequence[KernelLink], name: str, *, aliases: bool) -> KernelLink | None:
+    """The link called `name`; with `aliases`, also one with that alias or alternative name (as Talos)."""
+    if not name:
+        return None
+    for link in links:
+        if link.name == name:
+            return link
+    if aliases:
+        for link in links:
+            if link.alias == name or name in link.altnames:
+                return link
+    return None
+
+
+def bond_options(spec: BondMasterSpec, links: Sequence[KernelLink]) -> BondOptions:
+    """The kernel's bond options for a BondMasterSpec: enums always, other values when not zero.
+
+    Zero means "not set" for the numbers (the kernel refuses 0 for some, e.g. lp_interval); the primary
+    is resolved from its name (or taken from primary_index) and left out while it does not exist.
+    """
+    primary = find_link(links, spec.primary, aliases=True) if spec.primary else None
+    targets4 = tuple(IPv4Address(int(a)) for a in spec.arp_ip_targets if a.version == 4)
+    targets6 = tuple(IPv6Address(int(a)) for a in spec.ns_ip6_targets if a.version == 6)
+    return BondOptions(
+        mode=int(spec.mode),
+        xmit_hash_policy=int(spec.hash_policy),
+        lacp_rate=int(spec.lacp_rate),
+        arp_validate=int(spec.arp_validate),
+        arp_all_targets=int(spec.arp_all_targets),
+        primary=primary.index if primary is not None else spec.primary_index,
+        primary_reselect=int(spec.primary_reselect),
+        fail_over_mac=int(spec.fail_over_mac),
+        ad_select=int(spec.ad_select),
+        miimon=spec.mii_mon or None,
+        updelay=spec.up_delay or None,
+        downdelay=spec.down_delay or None,
+        arp_interval=spec.arp_interval or None,
+        resend_igmp=spec.resend_igmp or None,
+        min_links=spec.min_links or None,
+        lp_interval=spec.lp_interval or None,
+        packets_per_slave=spec.packets_per_slave or None,
+        num_peer_notif=spec.num_peer_notif or None,
+        tlb_dynamic_lb=spec.tlb_dynamic_lb or None,
+        all_slaves_active=spec.all_slaves_active or None,
+        use_carrier=True if spec.use_carrier else None,
+        ad_actor_sys_prio=spec.ad_actor_sys_prio or None,
+        ad_user_port_key=spec.ad_user_port_key or None,
+        peer_notif_delay=spec.peer_notify_delay or None,
+        arp_ip_targets=targets4 or None,
+        ns_ip6_targets=targets6 or None,
+        ad_lacp_active=int(spec.ad_lacp_active) if spec.ad_lacp_active is not None else None,
+        missed_max=spec.missed_max or None,
+    )
+
+
+def bond_differences(want: BondOptions, have: BondOptions) -> list[str]:
+    """Options set in `want` (and sent in its mode) that the kernel reports with another value."""
+    mode = BOND_MODE_ROUNDROBIN if want.mode is None else want.mode
+    out = []
+    for name, _ in BOND_ATTRS:
+        value, current = getattr(want, name), getattr(have, name)
+        allowed = BOND_OPTION_MODES.get(name)
+        if value is None or current is None or (allowed is not None and mode not in allowed):
+            continue
+        if value != current:
+            out.append(f"{name} {current} -> {value}")
+    return out
+
+
+def _parent(spec: LinkSpec, links: Sequence[KernelLink]) -> KernelLink | None:
+    return find_link(links, spec.parent_name, aliases=True)
+
+
+def _create_args(spec: LinkSpec, links: Sequence[KernelLink]) -> dict[str, Any] | None:
+    """The `Netlink.link_add` keyword arguments of a logical link; None while its parent does not exist."""
+    kind = spec.kind
+    if kind in ("vlan", "macvlan"):
+        parent = _parent(spec, links)
+        if parent is None:
+            return None
+        if kind == "macvlan":
+            return {"parent": parent.index}
+        if spec.vlan is None:
+            raise ValueError(f"vlan link {spec.name} has no vlan settings")
+        return {"parent": parent.index, "vlan_id": spec.vlan.vid, "vlan_protocol": int(spec.vlan.protocol)}
+    if kind == "veth":
+        return {"peer": spec.veth.peer_name if spec.veth is not None else None}
+    if kind == "bridge" and spec.bridge_master is not None:
+        # only what differs from the kernel's defaults: a kernel without bridge vlan filtering refuses
+        # IFLA_BR_VLAN_FILTERING whatever its value
+        master = spec.bridge_master
+        return {"stp": master.stp.enabled or None, "vlan_filtering": master.vlan.filtering_enabled or None}
+    if kind == "bond":
+        return {"bond": bond_options(spec.bond_master or BondMasterSpec(), links)}
+    return {}
+
+
+def _mismatch(spec: LinkSpec, link: KernelLink, links: Sequence[KernelLink]) -> str:
+    """Why an existing link of the spec's name must be deleted and created again ("" if it need not).
+
+    Kind and type cannot change on a live link, nor VLAN id, protocol or parent, a macvlan's parent or
+    a veth's peer. Bridge and bond settings are also applied by re-creating the link (the kernel API
+    used here has no way to change a master's settings in place); its ports are enslaved again by the
+    next pass.
+    """
+    if link.kind != spec.kind:
+        return f"kind {link.kind} -> {spec.kind}"
+    if spec.type and link.type != spec.type:
+        return f"type {LinkType.of(link.type)} -> {spec.type}"
+    parent = _parent(spec, links)
+    if spec.kind == "vlan" and spec.vlan is not None and link.vlan is not None:
+        want = (spec.vlan.vid, int(spec.vlan.protocol))
+        if (link.vlan.id, link.vlan.protocol) != want:
+            return f"vlan {link.vlan.id}/{link.vlan.protocol:#x} -> {want[0]}/{want[1]:#x}"
+    if spec.kind in ("vlan", "macvlan") and parent is not None and link.link_index != parent.index:
+        return f"parent index {link.link_index} -> {parent.index}"
+    if spec.kind == "veth" and spec.veth is not None and link.link_netnsid is None:
+        peer = next((other for other in links if other.index == link.link_index), None)
+        if peer is not None and peer.name != spec.veth.peer_name:
+            return f"peer {peer.name} -> {spec.veth.peer_name}"
+    if spec.kind == "bridge" and link.bridge is not None:
+        master = spec.bridge_master
+        want_stp = master.stp.enabled if master else False
+        want_filtering = master.vlan.filtering_enabled if master else False
+        if (link.bridge.stp, link.bridge.vlan_filtering) != (want_stp, want_filtering):
+            return f"bridge stp/vlan filtering {link.bridge.stp}/{link.bridge.vlan_filtering} -> " \
+                   f"{want_stp}/{want_filtering}"
+    if spec.kind == "bond" and link.bond is not None:
+        changed = bond_differences(bond_options(spec.bond_master or BondMasterSpec(), links), link.bond)
+        if changed:
+            return "bond " + ", ".join(changed)
+    return ""
+
+
+def _order(res: Resource[Spec]) -> tuple[int, str]:
+    """Masters first (their ports need them), then links without a parent, then links on a parent."""
+    spec = cast(LinkSpec, res.spec)
+    if spec.kind in ("bond", "bridge", "vrf"):
+        return (0, spec.name)
+    return (2 if spec.parent_name else 1, spec.name)
+
+
+def _master_name(spec: LinkSpec) -> str:
+    for slave in (spec.bond_slave, spec.bridge_slave, spec.vrf_slave):
+        if slave is not None and slave.master_name:
+            return slave.master_name
+    return ""
+
+
+class LinkSpecController(Applier[Netlink]):
+    """Makes links match the LinkSpecs: logical links created, re-created and deleted; settings on all links.
+
+    Logical specs (`logical: true`) own the link of their name: it is created with its kind's settings,
+    re-created when its kind, type or fixed settings differ (see `_mismatch`), and deleted when the spec
+    is torn down. A link of that name without a kind (a physical link) is never deleted. Links carry no
+    protocol tag, so a logical link whose spec is gone after a restart is left alone.
+
+    On every link the spec's settings are applied: the master (bond, bridge or vrf port; a link is brought
+    down before it joins a bond), the MTU and hardware address when the spec sets them, and up/down.
+    A physical link's master is only changed when the spec names one, or to release it from the master
+    this process put it in; a logical link's master always follows its spec. Physical specs may also name
+    a link by its alias or alternative name. WireGuard keys and peers, and the multicast flag, are not
+    applied (the kernel API used here has neither).
+    """
+
+    name = "network.LinkSpecController"
+    spec_type = LinkSpec.TYPE
+    kinds = ("link",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._enslaved: set[str] = set()  # links this process put in a master
+
+    async def open(self, stack: contextlib.AsyncExitStack) -> Netlink:
+        return await stack.enter_async_context(await Netlink.open())
+
+    async def reconcile(self, ctx: Context, kernel: Netlink, *, sweep: bool) -> list[KernelError]:
+        live, dying = self.specs(ctx)
+        links = await kernel.links()
+        errors: list[KernelError] = []
+        lines: list[str] = []
+        for res in dying:
+            spec = cast(LinkSpec, res.spec)
+            link = find_link(links, spec.name, aliases=False)
+            try:
+                if spec.logical and link is not None and link.kind:
+                    if await kernel.link_del(link.index):
+                        lines.append(f"deleted link {spec.name} ({link.kind})")
+                        self._forget_dependents(spec.name)
+                    links = await kernel.links()
+            except KernelError as e:
+                errors.append(e)
+                continue
+            self.applied(spec.name, None)
+            self.release(ctx, res)
+        for res in sorted(live, key=_order):
+            spec = cast(LinkSpec, res.spec)
+            try:
+                links = await self._sync(ctx, kernel, links, spec, lines)
+            except KernelError as e:
+                errors.append(e)
+            except ValueError as e:
+                self.say(ctx, f"link {spec.name}: {e}", logging.WARNING)
+        log_changes(ctx, "link", lines)
+        return errors
+
+    def _forget_dependents(self, name: str) -> None:
+        """After deleting link `name`: its ports and links on it lose it through us, not by drift."""
+        for key, spec in list(self._applied.items()):
+            if isinstance(spec, LinkSpec) and name in (_master_name(spec), spec.parent_name):
+                self.applied(key, None)
+
+    async def _sync(
+        self, ctx: Context, kernel: Netlink, links: list[KernelLink], spec: LinkSpec, lines: list[str]
+    ) -> list[KernelLink]:
+        """Apply one live spec; returns the links, dumped again when they changed."""
+        name = spec.name
+        drift = "drift: " if self.drifted(name, spec) else ""
+        link = find_link(links, name, aliases=not spec.logical)
+        if spec.logical and spec.kind not in LINK_KINDS:
+            raise ValueError(f"link kind {spec.kind!r} is not supported")
+        if link is not None and spec.logical:
+            if not link.kind:
+                self.say(ctx, f"link {name}: a physical link has this name; not turning it into a {spec.kind}")
+                return links
+            why = _mismatch(spec, link, links)
+            if why:
+                await kernel.link_del(link.index)
+                lines.append(f"{drift}re-creating link {name}: {why}")
+                self._forget_dependents(name)
+                link = None
+        if link is None:
+            if not spec.logical:
+                return links  # a physical link that is not there (yet): the next link event retries
+            args = _create_args(spec, links)
+            if args is None:
+                self.say(ctx, f"link {name}: waiting for its parent {spec.parent_name or '(none given)'}")
+                return links
+            if await kernel.link_add(name, spec.kind, **args):
+                lines.append(f"{drift}created link {name} ({spec.kind})")
+            links = await kernel.links()
+            link = find_link(links, name, aliases=False)
+            if link is None:
+                return links  # deleted again at once: the link event of that wakes the next pass
+        done = True
+        up = link.up
+        master_name = _master_name(spec)
+        master = find_link(links, master_name, aliases=False)
+        if master_name and master is None:
+            self.say(ctx, f"link {name}: waiting for master {master_name}")
+            done = False
+        want_master = master.index if master is not None else None
+        if want_master is None and not master_name and (spec.logical or link.name in self._enslaved):
+            want_master = 0
+        if want_master is not None and link.master_index != want_master:
+            if want_master and spec.bond_slave is not None and up:
+                await kernel.link_set(link.index, up=False)  # the kernel refuses to enslave an up link
+                up = False
+            await kernel.link_set(link.index, master=want_master)
+            if want_master:
+                self._enslaved.add(link.name)
+                lines.append(f"{drift}enslaved link {name} to {master_name}")
+            else:
+                self._enslaved.discard(link.name)
+                lines.append(f"{drift}released link {name} from its master")
+        if spec.mtu and link.mtu != spec.mtu:
+            await kernel.link_set(link.index, mtu=spec.mtu)
+            lines.append(f"{drift}{'restored' if drift else 'set'} mtu {spec.mtu} on {name} (was {link.mtu})")
+        if spec.hardware_addr is not None and link.hw_addr != str(spec.hardware_addr):
+            await kernel.link_set(link.index, address=str(spec.hardware_addr))
+            lines.append(f"{drift}{'restored' if drift else 'set'} hardware address {spec.hardware_addr} on {name}")
+        if up != spec.up:
+            await kernel.link_set(link.index, up=spec.up)
+            lines.append(f"{drift}brought link {name} {'up' if spec.up else 'down'}")
+        if done:
+            self.applied(name, spec)
+        return links
