@@ -66,21 +66,21 @@ from networkd.config.documents import (
     WireguardEndpoint,
     WireguardPeer,
 )
-from networkd.config.enums import (
+from networkd.config.enums import AD_LACP_ACTIVE_CHOICES, ROUTING_RULE_ACTIONS, AutoHostname
+from networkd.resources.enums import (
     ADLACPActive,
     ADSelect,
     ARPAllTargets,
     ARPValidate,
-    AutoHostname,
     BondMode,
-    BondXmitHashPolicy,
     ClientIdentifier,
     DNSProtocol,
     FailOverMAC,
     LACPRate,
     PrimaryReselect,
     RoutingRuleAction,
-    VLANMode,
+    VLANProtocol,
+    XmitHashPolicy,
 )
 
 #: Rule priority of KubeSpan's rule; the kernel's own are 0 (local), 32766 (main) and 32767 (default).
@@ -151,7 +151,7 @@ def parse_vlan(f: Fields) -> VLANConfig:
     """VLANConfig: `vlanID` 1..4094 and `parent` are required."""
     vlan_id = f.integer("vlanID", (1, 4094), required=True)
     parent = f.read("parent", to_link, required=True)
-    mode = f.choice("vlanMode", VLANMode) or VLANMode.IEEE_802_1Q
+    mode = f.choice("vlanMode", VLANProtocol) or VLANProtocol.Q8021
     common = _common(f, to_new_link)
     return VLANConfig(**common, vlan_id=need(vlan_id), parent=need(parent), vlan_mode=mode)
 
@@ -209,13 +209,13 @@ def parse_bond(f: Fields) -> BondConfig:
     )
     ad_actor_sys_prio, ad_user_port_key = (f.integer(key, UINT16) for key in ("adActorSysPrio", "adUserPortKey"))
     use_carrier = f.flag("useCarrier")
-    xmit_hash_policy = f.choice("xmitHashPolicy", BondXmitHashPolicy)
+    xmit_hash_policy = f.choice("xmitHashPolicy", XmitHashPolicy)
     arp_validate = f.choice("arpValidate", ARPValidate)
     arp_all_targets = f.choice("arpAllTargets", ARPAllTargets)
     lacp_rate = f.choice("lacpRate", LACPRate)
     fail_over_mac = f.choice("failOverMac", FailOverMAC)
     ad_select = f.choice("adSelect", ADSelect)
-    ad_lacp_active = f.choice("adLACPActive", ADLACPActive)
+    ad_lacp_active = f.choice("adLACPActive", ADLACPActive, among=AD_LACP_ACTIVE_CHOICES)
     primary = f.read("primary", to_link)
     primary_reselect = f.choice("primaryReselect", PrimaryReselect)
     common = _common(f, to_new_link)
@@ -317,7 +317,9 @@ def parse_hostname(f: Fields) -> HostnameConfig:
 
 def _nameserver(f: Fields) -> NameserverConfig:
     address = f.read("address", to_address, required=True)
-    protocol = f.choice("protocol", DNSProtocol) or DNSProtocol.DO53
+    protocol = f.choice("protocol", DNSProtocol)
+    if protocol is None:
+        protocol = DNSProtocol.DO53
     tls_server_name = f.read("tlsServerName", to_hostname)
     if protocol is not DNSProtocol.DO53 and not f.has("tlsServerName"):
         f.errors.add(f.at("tlsServerName"), f"is required with protocol {protocol.value} to verify the server")
@@ -402,7 +404,9 @@ def parse_routing_rule(f: Fields) -> RoutingRuleConfig:
     """RoutingRuleConfig: `name` is the priority; a table is needed unless the action is not unicast."""
     priority = f.read("name", _priority, required=True)
     table = f.read("table", to_table)
-    action = f.choice("action", RoutingRuleAction) or RoutingRuleAction.UNICAST
+    action = f.choice("action", RoutingRuleAction, among=ROUTING_RULE_ACTIONS)
+    if action is None:
+        action = RoutingRuleAction.UNICAST
     src = f.read("src", to_network)
     dst = f.read("dst", to_network)
     fw_mark = f.integer("fwMark", UINT32)
@@ -430,7 +434,9 @@ def parse_routing_rule(f: Fields) -> RoutingRuleConfig:
 
 def _client_identifier(f: Fields) -> tuple[ClientIdentifier, bytes | None]:
     """`clientIdentifier` (default mac) and `duidRaw`, which go together with duid only."""
-    identifier = f.choice("clientIdentifier", ClientIdentifier) or ClientIdentifier.MAC
+    identifier = f.choice("clientIdentifier", ClientIdentifier)
+    if identifier is None:  # not `or`: none is ClientIdentifier 0, falsy
+        identifier = ClientIdentifier.MAC
     duid = f.read("duidRaw", to_hex_pairs)
     if f.has("duidRaw") and identifier is not ClientIdentifier.DUID:
         f.errors.add(f.at("duidRaw"), "is only used with 'clientIdentifier: duid'")

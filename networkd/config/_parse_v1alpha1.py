@@ -30,17 +30,6 @@ from networkd.config._reader import (
     to_network,
 )
 from networkd.config.documents import HostDNSConfig
-from networkd.config.enums import (
-    AddressSortAlgorithm,
-    ADSelect,
-    ARPAllTargets,
-    ARPValidate,
-    BondMode,
-    BondXmitHashPolicy,
-    FailOverMAC,
-    LACPRate,
-    PrimaryReselect,
-)
 from networkd.config.v1alpha1 import (
     STP,
     Bond,
@@ -66,6 +55,17 @@ from networkd.config.v1alpha1 import (
     Vlan,
 )
 from networkd.config.values import MAX_LINK_NAME
+from networkd.resources.enums import (
+    AddressSortAlgorithm,
+    ADSelect,
+    ARPAllTargets,
+    ARPValidate,
+    BondMode,
+    FailOverMAC,
+    LACPRate,
+    PrimaryReselect,
+    XmitHashPolicy,
+)
 
 #: Smallest KubeSpan MTU Talos accepts (constants.KubeSpanLinkMinimumMTU).
 KUBESPAN_MIN_MTU = 1280
@@ -287,7 +287,7 @@ def _bond(f: Fields) -> Bond:
         interfaces=f.items("interfaces", to_link) or (),
         device_selectors=f.items("deviceSelectors", mapping_of(_selector)) or (),
         mode=f.choice("mode", BondMode),
-        xmit_hash_policy=f.choice("xmitHashPolicy", BondXmitHashPolicy),
+        xmit_hash_policy=f.choice("xmitHashPolicy", XmitHashPolicy),
         lacp_rate=f.choice("lacpRate", LACPRate),
         arp_validate=f.choice("arpValidate", ARPValidate),
         arp_all_targets=f.choice("arpAllTargets", ARPAllTargets),
@@ -319,19 +319,19 @@ def _bond(f: Fields) -> Bond:
 
 def _check_bond_modes(f: Fields, bond: Bond) -> None:
     """Options that only make sense in some bond modes, and the miimon delays (Talos checkBond)."""
-    mode = bond.mode or BondMode.BALANCE_RR
+    mode = BondMode.BALANCE_RR if bond.mode is None else bond.mode
     miimon = bond.miimon or 0
     for key, delay in (("updelay", bond.updelay or 0), ("downdelay", bond.downdelay or 0)):
         if delay and not miimon:
             f.errors.add(f.at(key), "needs 'miimon' (link monitoring) to be set")
         elif miimon and delay % miimon:
             f.errors.add(f.at(key), f"must be a multiple of miimon ({miimon}), got {delay}")
-    no_arp = (BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB)
+    no_arp = (BondMode.IEEE8023AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB)
     tlb = (BondMode.BALANCE_TLB, BondMode.BALANCE_ALB)
     rules = (
-        ("lacpRate", bond.lacp_rate is not None, mode is BondMode.IEEE_802_3AD),
-        ("adActorSysPrio", bool(bond.ad_actor_sys_prio), mode is BondMode.IEEE_802_3AD),
-        ("adUserPortKey", bool(bond.ad_user_port_key), mode is BondMode.IEEE_802_3AD),
+        ("lacpRate", bond.lacp_rate is not None, mode is BondMode.IEEE8023AD),
+        ("adActorSysPrio", bool(bond.ad_actor_sys_prio), mode is BondMode.IEEE8023AD),
+        ("adUserPortKey", bool(bond.ad_user_port_key), mode is BondMode.IEEE8023AD),
         ("arpValidate", bond.arp_validate is not None, mode not in no_arp),
         ("arpInterval", bool(bond.arp_interval), mode not in no_arp),
         ("primary", bond.primary is not None, mode is BondMode.ACTIVE_BACKUP or mode in tlb),

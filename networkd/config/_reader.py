@@ -10,15 +10,15 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable
-from enum import StrEnum
+from collections.abc import Callable, Sequence
+from enum import Enum
 from ipaddress import ip_address, ip_interface, ip_network
 from typing import TypeVar
 
 from networkd.config.errors import FieldError
 from networkd.config.values import IPAddress, IPInterface, IPNetwork, parse_duration
 
-E = TypeVar("E", bound=StrEnum)
+E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
 
 Converter = Callable[["Errors", str, object], T]
@@ -116,12 +116,13 @@ def to_integer(errors: Errors, path: str, value: object, bounds: tuple[int, int]
     return value
 
 
-def to_choice(errors: Errors, path: str, value: object, enum: type[E]) -> E:
-    """One of the enum's YAML spellings."""
+def to_choice(errors: Errors, path: str, value: object, enum: type[E], among: Sequence[E] | None = None) -> E:
+    """One of the enum's YAML spellings (its values), or of the members `among` only."""
     text = to_text(errors, path, value)
-    allowed = [member.value for member in enum]
-    if text in allowed:
-        return enum(text)
+    members = {str(member.value): member for member in (enum if among is None else among)}
+    if text in members:
+        return members[text]
+    allowed = list(members)
     listed = ", ".join(repr(choice) for choice in allowed)
     raise errors.invalid(path, f"must be one of {listed}; got {text!r}{suggest(text, allowed)}")
 
@@ -272,9 +273,11 @@ class Fields:
         """An integer field within `bounds`."""
         return self.read(key, lambda errors, path, value: to_integer(errors, path, value, bounds), required=required)
 
-    def choice(self, key: str, enum: type[E], *, required: bool = False) -> E | None:
-        """An enumerated field."""
-        return self.read(key, lambda errors, path, value: to_choice(errors, path, value, enum), required=required)
+    def choice(self, key: str, enum: type[E], *, among: Sequence[E] | None = None, required: bool = False) -> E | None:
+        """An enumerated field (one of the members `among` only, when given)."""
+        return self.read(
+            key, lambda errors, path, value: to_choice(errors, path, value, enum, among), required=required
+        )
 
     def fields(self, key: str) -> Fields | None:
         """A nested mapping, read by the caller (who also calls its `finish`, or not)."""

@@ -11,23 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from networkd.config.enums import (
+from networkd.config.enums import AutoHostname
+from networkd.config.values import IPAddress, IPInterface, IPNetwork
+from networkd.resources.enums import (
     ADLACPActive,
     ADSelect,
     ARPAllTargets,
     ARPValidate,
-    AutoHostname,
     BondMode,
-    BondXmitHashPolicy,
     ClientIdentifier,
     DNSProtocol,
     FailOverMAC,
     LACPRate,
     PrimaryReselect,
     RoutingRuleAction,
-    VLANMode,
+    VLANProtocol,
+    XmitHashPolicy,
 )
-from networkd.config.values import IPAddress, IPInterface, IPNetwork
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ class VLANConfig(CommonLinkConfig):
 
     vlan_id: int
     parent: str
-    vlan_mode: VLANMode = VLANMode.IEEE_802_1Q
+    vlan_mode: VLANProtocol = VLANProtocol.Q8021
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +95,7 @@ class BondConfig(CommonLinkConfig):
     updelay: int | None = None
     downdelay: int | None = None
     use_carrier: bool | None = None
-    xmit_hash_policy: BondXmitHashPolicy | None = None
+    xmit_hash_policy: XmitHashPolicy | None = None
     arp_interval: int | None = None
     arp_ip_targets: tuple[IPv4Address, ...] = ()
     ns_ip6_targets: tuple[IPv6Address, ...] = ()

@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from networkd.config.documents import HostDNSConfig
-from networkd.config.enums import (
+from networkd.config.values import IPAddress, IPInterface, IPNetwork
+from networkd.resources.enums import (
     AddressSortAlgorithm,
     ADSelect,
     ARPAllTargets,
     ARPValidate,
     BondMode,
-    BondXmitHashPolicy,
     FailOverMAC,
     LACPRate,
     PrimaryReselect,
+    XmitHashPolicy,
 )
-from networkd.config.values import IPAddress, IPInterface, IPNetwork
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class Bond:
     interfaces: tuple[str, ...] = ()
     device_selectors: tuple[DeviceSelector, ...] = ()
     mode: BondMode | None = None
-    xmit_hash_policy: BondXmitHashPolicy | None = None
+    xmit_hash_policy: XmitHashPolicy | None = None
     lacp_rate: LACPRate | None = None
     arp_validate: ARPValidate | None = None
     arp_all_targets: ARPAllTargets | None = None

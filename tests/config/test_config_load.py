@@ -36,18 +36,7 @@ from networkd.config import (
     WireguardPeer,
     load,
 )
-from networkd.config.enums import (
-    AddressSortAlgorithm,
-    AutoHostname,
-    BondMode,
-    BondXmitHashPolicy,
-    ClientIdentifier,
-    DNSProtocol,
-    LACPRate,
-    PrimaryReselect,
-    RoutingRuleAction,
-    VLANMode,
-)
+from networkd.config.enums import AutoHostname
 from networkd.config.v1alpha1 import (
     STP,
     Bridge,
@@ -58,6 +47,17 @@ from networkd.config.v1alpha1 import (
     DHCPOptions,
     ExtraHost,
     Route,
+)
+from networkd.resources.enums import (
+    AddressSortAlgorithm,
+    BondMode,
+    ClientIdentifier,
+    DNSProtocol,
+    LACPRate,
+    PrimaryReselect,
+    RoutingRuleAction,
+    VLANProtocol,
+    XmitHashPolicy,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -171,14 +171,14 @@ def test_every_network_kind_loads() -> None:
     )
     assert config.link("dummy1") == DummyLinkConfig(name="dummy1", up=False, hardware_addr="02:42:ac:11:00:02")
     assert config.link("dummy1.100") == VLANConfig(
-        name="dummy1.100", mtu=1400, vlan_id=100, parent="dummy1", vlan_mode=VLANMode.IEEE_802_1AD
+        name="dummy1.100", mtu=1400, vlan_id=100, parent="dummy1", vlan_mode=VLANProtocol.AD8021
     )
     bond = config.link("bond357")
     assert isinstance(bond, BondConfig)
     assert (bond.links, bond.bond_mode, bond.xmit_hash_policy, bond.lacp_rate) == (
         ("dummy2", "dummy3"),
-        BondMode.IEEE_802_3AD,
-        BondXmitHashPolicy.LAYER3_4,
+        BondMode.IEEE8023AD,
+        XmitHashPolicy.LAYER34,
         LACPRate.FAST,
     )
     assert (bond.miimon, bond.updelay, bond.downdelay, bond.ad_actor_sys_prio) == (100, 200, 200, 65535)
@@ -305,6 +305,28 @@ kind: TimeSyncConfig
     assert config.link("br2") == BridgeConfig(name="br2", up=True, stp=BridgeSTPConfig(enabled=False))
     assert config.dhcpv4_configs()[0].client_identifier is ClientIdentifier.MAC
     assert config.time_sync_config() == TimeSyncConfig(enabled=True)
+
+
+def test_zero_valued_choices_are_kept() -> None:
+    """An enum member whose number is 0 (falsy) is a choice made, not a missing value."""
+    config = load(
+        """apiVersion: v1alpha1
+kind: DHCPv4Config
+name: eth0
+clientIdentifier: none
+---
+apiVersion: v1alpha1
+kind: BondConfig
+name: bond0
+links: [eth1]
+bondMode: balance-rr
+xmitHashPolicy: layer2
+"""
+    )
+    assert config.dhcpv4_configs()[0].client_identifier is ClientIdentifier.NONE
+    bond = config.link("bond0")
+    assert isinstance(bond, BondConfig)
+    assert bond.bond_mode is BondMode.BALANCE_RR and bond.xmit_hash_policy is XmitHashPolicy.LAYER2
 
 
 @pytest.mark.parametrize(
