@@ -5,13 +5,12 @@ no spec wants any more, and keeps foreign objects.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from nslab import Lab, Node, wait_for
 
 from networkd.controllers.appliers import applier_controllers
-from networkd.daemon import Options
+from networkd.daemon import parse_args
 from networkd.kernel.hub import KernelHub
 from networkd.kernel.types import RTPROT_NETWORKD
 from networkd.resources.enums import AddressFlags, Family, LinkType, RouteType, Scope
@@ -21,15 +20,14 @@ from networkd.runtime import InputKind
 from tests.controllers import test_address_spec as addresses
 from tests.controllers import test_route_spec as routes
 from tests.controllers import test_routing_rule_spec as rules
-from tests.controllers.applier_lab import Appliers, Monitor, addr_protos, ip
+from tests.controllers.applier_lab import Appliers, Monitor, addr_protos, ip, latency
 
 PROTO = str(RTPROT_NETWORKD)
 
 
 def test_applier_controllers_are_the_four_spec_controllers_on_one_hub() -> None:
     hub = KernelHub()
-    opts = Options(Path("/s"), Path("/st"), Path("/etc"), None, None, "", None, None, "text", "info")
-    controllers = applier_controllers(opts, hub)
+    controllers = applier_controllers(parse_args(["--cmdline", ""]), hub)
     assert [c.name for c in controllers] == ["network.LinkSpecController", "network.AddressSpecController",
                                              "network.RouteSpecController", "network.RoutingRuleSpecController"]
     for controller, spec in zip(controllers, (LinkSpec, AddressSpec, RouteSpec, RoutingRuleSpec), strict=True):
@@ -126,3 +124,24 @@ def test_shutdown_leaves_everything_and_a_restart_adopts_what_is_ours(lab: Lab) 
 
 def ids(specs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     return [(spec.TYPE.type, id) for id, spec in specs]
+
+
+def test_a_link_set_down_outside_comes_back_up_with_its_routes(lab: Lab) -> None:
+    """The kernel drops a link's IPv4 routes when it goes down: the link applier brings it up, the route
+    applier (refused with ENETDOWN meanwhile) puts the routes back; the addresses never left."""
+    node = lab.add_node("k")
+    lab.veth(node, lab.add_node("p"), "v0", "v1", up=False)
+    appliers = Appliers(node)
+    appliers.put([("v0", LinkSpec(name="v0", up=True)), addresses.spec("v0", "10.0.0.1/24"),
+                  routes.spec("10.1.0.0/24", "10.0.0.2", "v0", priority=1024)])
+    wait_for(lambda: [r["dst"] for r in routes.routes(node) if r.get("protocol") == PROTO] == ["10.1.0.0/24"],
+             timeout=5.0, what="the route")
+    monitor = Monitor(node)
+    took = latency(monitor, lambda: ip(node, "link", "set", "v0", "down"),
+                   r"^\d+: v0@\S+: <(?![^>]*\bUP\b)", r"^10\.1\.0\.0/24 via 10\.0\.0\.2 dev v0 proto 78")
+    monitor.stop()
+    print(f"link down to its route back: {took * 1000:.1f} ms")
+    assert (2, "10.0.0.1/24") in addr_protos(node)
+    appliers.stop()
+    assert sorted(appliers.lines("^drift: ")) == [
+        "drift: brought link v0 up", "drift: restored route 10.1.0.0/24 via 10.0.0.2 dev v0 metric 1024"]
