@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import cmdline as cl
 from networkd.config import (
@@ -30,7 +30,6 @@ from networkd.controllers.config_common import (
     machine_config,
 )
 from networkd.resources.enums import (
-    ADLACPActive,
     ADSelect,
     ARPAllTargets,
     ARPValidate,
@@ -62,6 +61,8 @@ from networkd.resources.values import Duration, HardwareAddr
 from networkd.runtime import Context, Controller, Input, Output, OutputKind
 
 CONF = ConfigLayer.CONFIGURATION
+
+E = TypeVar("E", bound=TalosEnum)
 
 
 class LinkConfigController(Controller):
@@ -160,9 +161,9 @@ def _cmdline_bond(b: cl.BondMaster) -> BondMasterSpec:
         missed_max=b.missed_max, arp_ip_targets=b.arp_ip_targets)
 
 
-def _enum(tp: type[TalosEnum], value: Any) -> Any:
-    """The resource enum member named like a config enum value; None -> the zero member."""
-    return next(iter(tp)) if value is None else tp.parse(str(value))
+def _or_zero(tp: type[E], value: E | None) -> E:
+    """The configured member, or the zero member (Go's zero value) when the configuration leaves it unset."""
+    return tp.of(0) if value is None else value
 
 
 def _new(specs: dict[str, LinkSpec], name: str, up: bool = True) -> LinkSpec:
@@ -227,12 +228,13 @@ def _devices(specs: dict[str, LinkSpec], devices: list[Device], links: Links, ct
 
 def _legacy_bond(b: Bond, links: Links) -> BondMasterSpec:
     return fill_bond_defaults(BondMasterSpec(
-        mode=_enum(BondMode, b.mode), hash_policy=_enum(XmitHashPolicy, b.xmit_hash_policy),
-        lacp_rate=_enum(LACPRate, b.lacp_rate), arp_validate=_enum(ARPValidate, b.arp_validate),
-        arp_all_targets=_enum(ARPAllTargets, b.arp_all_targets),
+        mode=_or_zero(BondMode, b.mode), hash_policy=_or_zero(XmitHashPolicy, b.xmit_hash_policy),
+        lacp_rate=_or_zero(LACPRate, b.lacp_rate), arp_validate=_or_zero(ARPValidate, b.arp_validate),
+        arp_all_targets=_or_zero(ARPAllTargets, b.arp_all_targets),
         primary=links.resolve(b.primary) if b.primary else "",
-        primary_reselect=_enum(PrimaryReselect, b.primary_reselect), fail_over_mac=_enum(FailOverMAC, b.fail_over_mac),
-        ad_select=_enum(ADSelect, b.ad_select), mii_mon=b.miimon or 0, up_delay=b.updelay or 0,
+        primary_reselect=_or_zero(PrimaryReselect, b.primary_reselect),
+        fail_over_mac=_or_zero(FailOverMAC, b.fail_over_mac), ad_select=_or_zero(ADSelect, b.ad_select),
+        mii_mon=b.miimon or 0, up_delay=b.updelay or 0,
         down_delay=b.downdelay or 0, arp_interval=b.arp_interval or 0, resend_igmp=b.resend_igmp or 0,
         min_links=b.min_links or 0, lp_interval=b.lp_interval or 0, packets_per_slave=b.packets_per_slave or 0,
         num_peer_notif=b.num_peer_notif or 0, tlb_dynamic_lb=b.tlb_dynamic_lb or 0,
@@ -266,7 +268,7 @@ def _documents(specs: dict[str, LinkSpec], cfg: MachineConfig, links: Links) -> 
             _update(specs, name, logical=True, kind="dummy", type=LinkType.ETHER)
         elif isinstance(doc, VLANConfig):  # `up` honoured (Talos forces VLANConfig links up)
             _update(specs, name, logical=True, kind="vlan", type=LinkType.ETHER, parent_name=links.resolve(doc.parent),
-                    vlan=VLANSpec(vid=doc.vlan_id, protocol=VLANProtocol.parse(str(doc.vlan_mode))))
+                    vlan=VLANSpec(vid=doc.vlan_id, protocol=doc.vlan_mode))
         elif isinstance(doc, BondConfig):
             _update(specs, name, logical=True, kind="bond", type=LinkType.ETHER, bond_master=_bond(doc, links))
             for idx, member in enumerate(links.resolve(n) for n in doc.links):
@@ -288,16 +290,16 @@ def _documents(specs: dict[str, LinkSpec], cfg: MachineConfig, links: Links) -> 
 
 def _bond(b: BondConfig, links: Links) -> BondMasterSpec:
     return fill_bond_defaults(BondMasterSpec(
-        mode=_enum(BondMode, b.bond_mode), mii_mon=b.miimon or 0, up_delay=b.updelay or 0,
-        down_delay=b.downdelay or 0, hash_policy=_enum(XmitHashPolicy, b.xmit_hash_policy),
+        mode=b.bond_mode, mii_mon=b.miimon or 0, up_delay=b.updelay or 0,
+        down_delay=b.downdelay or 0, hash_policy=_or_zero(XmitHashPolicy, b.xmit_hash_policy),
         arp_interval=b.arp_interval or 0, arp_ip_targets=b.arp_ip_targets, ns_ip6_targets=b.ns_ip6_targets,
-        arp_validate=_enum(ARPValidate, b.arp_validate), arp_all_targets=_enum(ARPAllTargets, b.arp_all_targets),
-        lacp_rate=_enum(LACPRate, b.lacp_rate), fail_over_mac=_enum(FailOverMAC, b.fail_over_mac),
-        ad_select=_enum(ADSelect, b.ad_select), ad_actor_sys_prio=b.ad_actor_sys_prio or 0,
+        arp_validate=_or_zero(ARPValidate, b.arp_validate), arp_all_targets=_or_zero(ARPAllTargets, b.arp_all_targets),
+        lacp_rate=_or_zero(LACPRate, b.lacp_rate), fail_over_mac=_or_zero(FailOverMAC, b.fail_over_mac),
+        ad_select=_or_zero(ADSelect, b.ad_select), ad_actor_sys_prio=b.ad_actor_sys_prio or 0,
         ad_user_port_key=b.ad_user_port_key or 0,
-        ad_lacp_active=None if b.ad_lacp_active is None else ADLACPActive.parse(str(b.ad_lacp_active)),
+        ad_lacp_active=b.ad_lacp_active,
         primary=links.resolve(b.primary) if b.primary else "",
-        primary_reselect=_enum(PrimaryReselect, b.primary_reselect), resend_igmp=b.resend_igmp or 0,
+        primary_reselect=_or_zero(PrimaryReselect, b.primary_reselect), resend_igmp=b.resend_igmp or 0,
         min_links=b.min_links or 0, lp_interval=b.lp_interval or 0, packets_per_slave=b.packets_per_slave or 0,
         num_peer_notif=b.num_peer_notif or 0, tlb_dynamic_lb=b.tlb_logical_lb or 0,
         all_slaves_active=b.all_slaves_active or 0, peer_notify_delay=b.peer_notif_delay or 0,

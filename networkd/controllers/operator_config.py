@@ -141,14 +141,14 @@ def _documents(cfg: MachineConfig, links: Links) -> list[OperatorSpec]:
             dhcp4=DHCP4OperatorSpec(
                 route_metric=DEFAULT_ROUTE_METRIC if d4.route_metric is None else d4.route_metric,
                 skip_hostname_request=d4.ignore_hostname, skip_routes=d4.ignore_routes,
-                client_identifier=_client_id(str(d4.client_identifier), d4.duid_raw))))
+                client_identifier=_client_id(d4.client_identifier, d4.duid_raw))))
     for d6 in cfg.dhcpv6_configs():
         out.append(OperatorSpec(
             operator=Operator.DHCP6, link_name=links.resolve(d6.name), require_up=True, layer=CONF,
             dhcp6=DHCP6OperatorSpec(
                 route_metric=DEFAULT_ROUTE_METRIC if d6.route_metric is None else d6.route_metric,
                 skip_hostname_request=d6.ignore_hostname,
-                client_identifier=_client_id(str(d6.client_identifier), d6.duid_raw))))
+                client_identifier=_client_id(d6.client_identifier, d6.duid_raw))))
     for vip in cfg.layer2_vips():
         out.append(_vip(links.resolve(vip.link), vip.ip))
     return out
@@ -159,8 +159,8 @@ def _vip(link: str, ip: IPAddr) -> OperatorSpec:
                         vip=VIPOperatorSpec(ip=ip, gratuitous_arp=True), layer=CONF)
 
 
-def _client_id(kind: str, duid: bytes | None) -> ClientIdentifierSpec:
-    return ClientIdentifierSpec(client_identifier=ClientIdentifier.parse(kind), duid_raw_hex=duid.hex() if duid else "")
+def _client_id(kind: ClientIdentifier, duid: bytes | None) -> ClientIdentifierSpec:
+    return ClientIdentifierSpec(client_identifier=kind, duid_raw_hex=duid.hex() if duid else "")
 
 
 def _dhcp4(link: str, metric: int, layer: ConfigLayer,

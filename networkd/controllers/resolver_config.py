@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from networkd.config import MachineConfig
 from networkd.controllers.config_common import KERNEL_CMDLINE, MACHINE_CONFIG, kernel_cmdline, machine_config
-from networkd.resources.enums import ConfigLayer, DNSProtocol
+from networkd.resources.enums import ConfigLayer
 from networkd.resources.ids import HOSTNAME_ID, RESOLVER_ID, layered_id
 from networkd.resources.network import NETWORK, NETWORK_CONFIG, HostnameStatus, NameServerSpec, ResolverSpec
 from networkd.runtime import Context, Controller, Input, Output, OutputKind
@@ -72,7 +72,7 @@ def _configured(
         return None
     doc = cfg.resolver_config()
     if doc is not None:
-        servers = tuple(NameServerSpec(addr=ns.address, protocol=DNSProtocol.parse(str(ns.protocol)),
+        servers = tuple(NameServerSpec(addr=ns.address, protocol=ns.protocol,
                                        tls_server_name=ns.tls_server_name or "") for ns in doc.nameservers)
         return servers, doc.search_domains.domains, doc.search_domains.disable_default
     if cfg.v1alpha1 is None:

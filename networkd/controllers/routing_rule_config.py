@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from networkd.config import RoutingRuleConfig
 from networkd.controllers.config_common import MACHINE_CONFIG, machine_config
-from networkd.resources.enums import ConfigLayer, Family, RoutingRuleAction, RoutingTable
+from networkd.resources.enums import ConfigLayer, Family, RoutingTable
 from networkd.resources.ids import layered_id, routing_rule_id
 from networkd.resources.network import NETWORK_CONFIG, RoutingRuleSpec
 from networkd.runtime import Context, Controller, Input, Output, OutputKind
@@ -26,7 +26,7 @@ def rule_specs(doc: RoutingRuleConfig) -> list[RoutingRuleSpec]:
         families = [Family.INET6, Family.INET4]
     return [RoutingRuleSpec(family=family, src=doc.src, dst=doc.dst,
                             table=RoutingTable.UNSPEC if doc.table is None else RoutingTable.of(doc.table),
-                            priority=doc.priority, action=RoutingRuleAction.parse(str(doc.action)),
+                            priority=doc.priority, action=doc.action,
                             iif_name=doc.iif_name or "", oif_name=doc.oif_name or "", fw_mark=doc.fw_mark or 0,
                             fw_mask=doc.fw_mask or 0, layer=ConfigLayer.CONFIGURATION) for family in families]
 
