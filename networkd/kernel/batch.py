@@ -60,7 +60,7 @@ DELETE: Op = "route del"
 
 BATCH = 256  # requests per sendmsg (about 20 KiB of routes; their ACKs fit the receive buffer easily)
 RCVBUF = 4 << 20  # bytes asked for the receive buffer (dump parts and ACKs)
-ACK_TIMEOUT = 5.0  # seconds to wait for ACKs that are not there when sendmsg returns (they always are)
+ANSWER_TIMEOUT = 5.0  # seconds to wait for an answer not there yet (ACKs are, once sendmsg returns)
 DUMP_ATTEMPTS = 5  # a dump flagged NLM_F_DUMP_INTR (routes changed while dumping) is retried
 
 # netlink.h / rtnetlink.h numbers.
@@ -271,7 +271,7 @@ def decode_route(data: memoryview, protocol: int | None = None) -> KernelRoute |
     )
 
 
-def messages(datagram: memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
+def split_messages(datagram: memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """(type, flags, seq, message) of each netlink message in a datagram; `message` includes its header."""
     offset = 0
     while offset + _HDR.size <= len(datagram):
@@ -299,7 +299,10 @@ def ack_error(message: memoryview) -> tuple[int, str]:
 
 
 class RouteSocket:
-    """A raw rtnetlink socket for route batches and protocol-filtered route dumps: `await RouteSocket.open()`."""
+    """A raw rtnetlink socket for route batches and protocol-filtered route dumps: `await RouteSocket.open()`.
+
+    One request (a dump or an `apply`) at a time: its answers are read from the socket by the caller.
+    """
 
     def __init__(self, sock: socket.socket) -> None:
         """Wrap a configured socket; use `open()`."""
@@ -358,10 +361,10 @@ class RouteSocket:
             try:
                 size = sock.recv_into(self._buffer)
             except BlockingIOError:
-                with anyio.move_on_after(ACK_TIMEOUT) as scope:
+                with anyio.move_on_after(ANSWER_TIMEOUT) as scope:
                     await anyio.wait_readable(sock)
                 if scope.cancelled_caught:
-                    raise KernelError(errno.ETIMEDOUT, op, what, f"no answer in {ACK_TIMEOUT:g}s") from None
+                    raise KernelError(errno.ETIMEDOUT, op, what, f"no answer in {ANSWER_TIMEOUT:g}s") from None
                 continue
             except OSError as e:
                 raise KernelError(e.errno or errno.EIO, op, what) from e
@@ -387,7 +390,7 @@ class RouteSocket:
             interrupted = done = False
             while not done:
                 datagram = await self._recv(sock, what, "dump")
-                for msg_type, flags, msg_seq, message in messages(datagram):
+                for msg_type, flags, msg_seq, message in split_messages(datagram):
                     if msg_seq != seq:
                         continue  # the tail of an abandoned request
                     interrupted |= bool(flags & NLM_F_DUMP_INTR)
@@ -430,7 +433,7 @@ class RouteSocket:
         pending = set(seqs)
         while pending:
             datagram = await self._recv(sock, f"ACKs of {len(pending)} routes", "batch")
-            for msg_type, _, seq, message in messages(datagram):
+            for msg_type, _, seq, message in split_messages(datagram):
                 if msg_type != NLMSG_ERROR or seq not in pending:
                     continue
                 pending.discard(seq)

@@ -30,7 +30,7 @@ from networkd.kernel.batch import (
     decode_route,
     encode_dump,
     encode_route,
-    messages,
+    split_messages,
 )
 from networkd.kernel.codec import to_nlmsg
 from networkd.kernel.messages import RTM_GETROUTE, build_route_add, build_route_del
@@ -134,11 +134,11 @@ def error_message(code: int, seq: int, text: str = "", capped: bool = True) -> b
 def test_acks_are_read_with_their_errors_and_extended_messages() -> None:
     datagram = error_message(0, 5) + error_message(errno.EEXIST, 6, "File exists") + \
         error_message(errno.ENETUNREACH, 7, "Nexthop has invalid gateway", capped=False)
-    found = [(seq, ack_error(message)) for msg_type, _, seq, message in messages(memoryview(datagram))
+    found = [(seq, ack_error(message)) for msg_type, _, seq, message in split_messages(memoryview(datagram))
              if msg_type == NLMSG_ERROR]
     assert found == [(5, (0, "")), (6, (errno.EEXIST, "File exists")),
                      (7, (errno.ENETUNREACH, "Nexthop has invalid gateway"))]
-    assert list(messages(memoryview(datagram[:-4])))[-1][2] == 6  # a truncated last message is dropped
+    assert list(split_messages(memoryview(datagram[:-4])))[-1][2] == 6  # a truncated last message is dropped
 
 
 def test_dump_request_names_family_and_protocol_only() -> None:
