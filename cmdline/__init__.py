@@ -33,45 +33,24 @@ Arguments: `ip=` (repeatable), `talos.hostname=`, `talos.network.interface.ignor
     `rd.peerdns=`, `bridge=`, `team=`, `ifname=`, `net.ifname-policy=`), which Talos ignores.
 """
 
-from cmdline.bond import DEFAULT_BOND_SLAVES, fill_bond_defaults
-from cmdline.model import (
-    ADSelect,
-    ARPAllTargets,
-    ARPValidate,
-    BondMaster,
-    BondMode,
-    BondSlave,
-    BondXmitHashPolicy,
-    CmdlineError,
-    CmdlineResult,
-    FailOverMAC,
-    LACPRate,
-    LinkConfig,
-    LinkInfo,
-    LinkSpec,
-    PrimaryReselect,
-    VLANSpec,
-)
+# cmdline.model first, on its own: networkd.resources (whose enums cmdline.bond and cmdline.vlan use)
+# imports CmdlineResult from this package, so it must be bound before those modules load.
+from cmdline.model import BondSlave, CmdlineError, CmdlineResult, LinkConfig, LinkInfo, LinkSpec
+
+# isort: split
+from cmdline.bond import DEFAULT_BOND_SLAVES, BondMaster, fill_bond_defaults
 from cmdline.parser import parse
-from cmdline.vlan import vlan_link_name
+from cmdline.vlan import VLANSpec, vlan_link_name
 
 __all__ = [
     "DEFAULT_BOND_SLAVES",
-    "ADSelect",
-    "ARPAllTargets",
-    "ARPValidate",
     "BondMaster",
-    "BondMode",
     "BondSlave",
-    "BondXmitHashPolicy",
     "CmdlineError",
     "CmdlineResult",
-    "FailOverMAC",
-    "LACPRate",
     "LinkConfig",
     "LinkInfo",
     "LinkSpec",
-    "PrimaryReselect",
     "VLANSpec",
     "fill_bond_defaults",
     "parse",

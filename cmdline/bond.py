@@ -6,34 +6,66 @@ Options are comma-separated `key=value` pairs named as the bonding module names 
 
 from __future__ import annotations
 
-from dataclasses import replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 from typing import Any
 
 from cmdline._common import FieldError, parse_ip, parse_uint
 from cmdline.links import LinkTable
-from cmdline.model import (
+from cmdline.model import BondSlave, LinkSpec
+from networkd.resources.enums import (
     ADSelect,
     ARPAllTargets,
     ARPValidate,
-    BondMaster,
     BondMode,
-    BondSlave,
-    BondXmitHashPolicy,
     FailOverMAC,
     LACPRate,
-    LinkSpec,
     PrimaryReselect,
+    TalosEnum,
+    XmitHashPolicy,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BondMaster:
+    """Bond settings (the part of Talos `BondMasterSpec` the command line can reach).
+
+    Defaults are the zero values; `fill_bond_defaults` applies Talos's `FillDefaults`.
+    """
+
+    mode: BondMode = BondMode.BALANCE_RR
+    hash_policy: XmitHashPolicy = XmitHashPolicy.LAYER2
+    lacp_rate: LACPRate = LACPRate.SLOW
+    arp_validate: ARPValidate = ARPValidate.NONE
+    arp_all_targets: ARPAllTargets = ARPAllTargets.ANY
+    primary: str = ""
+    primary_reselect: PrimaryReselect = PrimaryReselect.ALWAYS
+    fail_over_mac: FailOverMAC = FailOverMAC.NONE
+    ad_select: ADSelect = ADSelect.STABLE
+    miimon: int = 0
+    up_delay: int = 0
+    down_delay: int = 0
+    arp_interval: int = 0
+    resend_igmp: int = 0
+    min_links: int = 0
+    lp_interval: int = 0
+    packets_per_slave: int = 0
+    num_peer_notif: int = 0
+    tlb_dynamic_lb: int = 0
+    all_slaves_active: int = 0
+    use_carrier: bool = False
+    ad_actor_sys_prio: int = 0
+    missed_max: int = 0
+    arp_ip_targets: tuple[IPv4Address, ...] = ()
+
 
 DEFAULT_BOND_SLAVES = ("eth0", "eth1")
 """Slaves of a `bond=` that names none (dracut's default, kept by Talos)."""
 
 # option -> (BondMaster field, enum, Talos's error text)
-_ENUM_OPTIONS: dict[str, tuple[str, type[StrEnum], str]] = {
+_ENUM_OPTIONS: dict[str, tuple[str, type[TalosEnum], str]] = {
     "mode": ("mode", BondMode, "invalid bond type"),
-    "xmit_hash_policy": ("hash_policy", BondXmitHashPolicy, "invalid xmit hash policy"),
+    "xmit_hash_policy": ("hash_policy", XmitHashPolicy, "invalid xmit hash policy"),
     "lacp_rate": ("lacp_rate", LACPRate, "invalid lacp rate"),
     "arp_validate": ("arp_validate", ARPValidate, "invalid arp_validate mode"),
     "arp_all_targets": ("arp_all_targets", ARPAllTargets, "invalid arp_all_targets mode"),
@@ -64,7 +96,7 @@ _MAX_ARP_TARGETS = 16
 def fill_bond_defaults(bond: BondMaster) -> BondMaster:
     """Talos's `FillDefaults`: kernel defaults for zero fields; `use_carrier` is always on (Linux 6.18)."""
     tlb_alb = bond.mode in (BondMode.BALANCE_TLB, BondMode.BALANCE_ALB)
-    lacp = bond.mode == BondMode.IEEE_802_3AD
+    lacp = bond.mode == BondMode.IEEE8023AD
     return replace(
         bond,
         use_carrier=True,
@@ -118,14 +150,14 @@ def _parse_options(text: str, links: LinkTable) -> BondMaster:
     return replace(BondMaster(), **changes)
 
 
-def _enum_by_name(enum: type[StrEnum], value: str, key: str, message: str) -> StrEnum:
-    """Talos's `*ByName`: empty means the first (default) member."""
+def _enum_by_name(enum: type[TalosEnum], value: str, key: str, message: str) -> TalosEnum:
+    """Talos's `*ByName`: a member's exact name; empty means the first (default, zero) member."""
     if not value:
         return next(iter(enum))
-    try:
-        return enum(value)
-    except ValueError:
-        raise FieldError(key, f"error setting bond master: {message} {value}") from None
+    for member in enum:
+        if member.value == value:
+            return member
+    raise FieldError(key, f"error setting bond master: {message} {value}")
 
 
 def _arp_targets(text: str) -> tuple[IPv4Address, ...]:

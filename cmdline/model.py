@@ -1,14 +1,20 @@
 """Typed inputs and outputs of the kernel command-line parser.
 
-Names follow Talos (`CmdlineNetworking`, `LinkSpecSpec`, `BondMasterSpec`) in snake_case; enum values are
-Talos's YAML names (`balance-rr`, `layer2+3`, ...). Every link spec produced here belongs to the cmdline layer.
+Names follow Talos (`CmdlineNetworking`, `LinkSpecSpec`, `BondMasterSpec`) in snake_case. Every link spec
+produced here belongs to the cmdline layer. The bond and VLAN settings (`cmdline.bond.BondMaster`,
+`cmdline.vlan.VLANSpec`) hold the enums of `networkd.resources.enums`; this module imports nothing of
+networkd, because networkd.resources imports `CmdlineResult` from this package (see `cmdline/__init__.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cmdline.bond import BondMaster
+    from cmdline.vlan import VLANSpec
 
 IPAddress = IPv4Address | IPv6Address
 IPInterface = IPv4Interface | IPv6Interface
@@ -41,125 +47,12 @@ class LinkConfig:
     mac: str | None = None
 
 
-class BondMode(StrEnum):
-    """Bonding policy; the first member is the kernel (and Talos) default."""
-
-    BALANCE_RR = "balance-rr"
-    ACTIVE_BACKUP = "active-backup"
-    BALANCE_XOR = "balance-xor"
-    BROADCAST = "broadcast"
-    IEEE_802_3AD = "802.3ad"
-    BALANCE_TLB = "balance-tlb"
-    BALANCE_ALB = "balance-alb"
-
-
-class BondXmitHashPolicy(StrEnum):
-    """Transmit hash policy."""
-
-    LAYER2 = "layer2"
-    LAYER3_4 = "layer3+4"
-    LAYER2_3 = "layer2+3"
-    ENCAP2_3 = "encap2+3"
-    ENCAP3_4 = "encap3+4"
-
-
-class LACPRate(StrEnum):
-    """Rate of LACPDU frames in 802.3ad mode."""
-
-    SLOW = "slow"
-    FAST = "fast"
-
-
-class ARPValidate(StrEnum):
-    """Validation of ARP probes and replies."""
-
-    NONE = "none"
-    ACTIVE = "active"
-    BACKUP = "backup"
-    ALL = "all"
-    FILTER = "filter"
-    FILTER_ACTIVE = "filter-active"
-    FILTER_BACKUP = "filter-backup"
-
-
-class ARPAllTargets(StrEnum):
-    """Whether any or all ARP targets must answer."""
-
-    ANY = "any"
-    ALL = "all"
-
-
-class PrimaryReselect(StrEnum):
-    """When the primary slave is reselected."""
-
-    ALWAYS = "always"
-    BETTER = "better"
-    FAILURE = "failure"
-
-
-class FailOverMAC(StrEnum):
-    """MAC address handling of active-backup slaves."""
-
-    NONE = "none"
-    ACTIVE = "active"
-    FOLLOW = "follow"
-
-
-class ADSelect(StrEnum):
-    """802.3ad aggregate selection policy."""
-
-    STABLE = "stable"
-    BANDWIDTH = "bandwidth"
-    COUNT = "count"
-
-
-@dataclass(frozen=True, slots=True)
-class BondMaster:
-    """Bond settings (the part of Talos `BondMasterSpec` the command line can reach).
-
-    Defaults are the zero values; `cmdline.bond.fill_bond_defaults` applies Talos's `FillDefaults`.
-    """
-
-    mode: BondMode = BondMode.BALANCE_RR
-    hash_policy: BondXmitHashPolicy = BondXmitHashPolicy.LAYER2
-    lacp_rate: LACPRate = LACPRate.SLOW
-    arp_validate: ARPValidate = ARPValidate.NONE
-    arp_all_targets: ARPAllTargets = ARPAllTargets.ANY
-    primary: str = ""
-    primary_reselect: PrimaryReselect = PrimaryReselect.ALWAYS
-    fail_over_mac: FailOverMAC = FailOverMAC.NONE
-    ad_select: ADSelect = ADSelect.STABLE
-    miimon: int = 0
-    up_delay: int = 0
-    down_delay: int = 0
-    arp_interval: int = 0
-    resend_igmp: int = 0
-    min_links: int = 0
-    lp_interval: int = 0
-    packets_per_slave: int = 0
-    num_peer_notif: int = 0
-    tlb_dynamic_lb: int = 0
-    all_slaves_active: int = 0
-    use_carrier: bool = False
-    ad_actor_sys_prio: int = 0
-    missed_max: int = 0
-    arp_ip_targets: tuple[IPv4Address, ...] = ()
-
-
 @dataclass(frozen=True, slots=True)
 class BondSlave:
     """Membership of a link in a bond."""
 
     master_name: str
     slave_index: int
-
-
-@dataclass(frozen=True, slots=True)
-class VLANSpec:
-    """802.1Q tagging of a VLAN link."""
-
-    vid: int
-    protocol: str = "802.1q"
 
 
 @dataclass(frozen=True, slots=True)

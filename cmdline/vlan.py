@@ -7,11 +7,21 @@ and the link is always named by `vlan_link_name(<phydevice as written>, <id>)`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cmdline._common import FieldError, go_atoi
 from cmdline.links import LinkTable
-from cmdline.model import LinkSpec, VLANSpec
+from cmdline.model import LinkSpec
+from networkd.resources.enums import VLANProtocol
+
+
+@dataclass(frozen=True, slots=True)
+class VLANSpec:
+    """802.1Q tagging of a VLAN link."""
+
+    vid: int
+    protocol: VLANProtocol = VLANProtocol.Q8021
+
 
 MAX_LINK_NAME = 15
 """IFNAMSIZ - 1: the longest link name the kernel accepts."""

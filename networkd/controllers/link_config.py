@@ -40,7 +40,6 @@ from networkd.resources.enums import (
     LinkType,
     PrimaryReselect,
     TalosEnum,
-    VLANProtocol,
     XmitHashPolicy,
 )
 from networkd.resources.ids import layered_id, link_id
@@ -137,7 +136,7 @@ def cmdline_link_specs(cmdline: cl.CmdlineResult) -> list[LinkSpec]:
             type=LinkType.parse(s.type) if s.type else LinkType.NETROM, parent_name=s.parent_name,
             bond_slave=None if s.bond_slave is None else BondSlave(master_name=s.bond_slave.master_name,
                                                                    slave_index=s.bond_slave.slave_index),
-            vlan=None if s.vlan is None else VLANSpec(vid=s.vlan.vid, protocol=VLANProtocol.parse(s.vlan.protocol)),
+            vlan=None if s.vlan is None else VLANSpec(vid=s.vlan.vid, protocol=s.vlan.protocol),
             bond_master=None if s.bond_master is None else _cmdline_bond(s.bond_master),
             layer=ConfigLayer.CMDLINE)
     for lc in cmdline.link_configs:
@@ -150,15 +149,13 @@ def cmdline_link_specs(cmdline: cl.CmdlineResult) -> list[LinkSpec]:
 
 def _cmdline_bond(b: cl.BondMaster) -> BondMasterSpec:
     return BondMasterSpec(
-        mode=BondMode.parse(b.mode), hash_policy=XmitHashPolicy.parse(b.hash_policy),
-        lacp_rate=LACPRate.parse(b.lacp_rate), arp_validate=ARPValidate.parse(b.arp_validate),
-        arp_all_targets=ARPAllTargets.parse(b.arp_all_targets), primary=b.primary,
-        primary_reselect=PrimaryReselect.parse(b.primary_reselect), fail_over_mac=FailOverMAC.parse(b.fail_over_mac),
-        ad_select=ADSelect.parse(b.ad_select), mii_mon=b.miimon, up_delay=b.up_delay, down_delay=b.down_delay,
-        arp_interval=b.arp_interval, resend_igmp=b.resend_igmp, min_links=b.min_links, lp_interval=b.lp_interval,
-        packets_per_slave=b.packets_per_slave, num_peer_notif=b.num_peer_notif, tlb_dynamic_lb=b.tlb_dynamic_lb,
-        all_slaves_active=b.all_slaves_active, use_carrier=b.use_carrier, ad_actor_sys_prio=b.ad_actor_sys_prio,
-        missed_max=b.missed_max, arp_ip_targets=b.arp_ip_targets)
+        mode=b.mode, hash_policy=b.hash_policy, lacp_rate=b.lacp_rate, arp_validate=b.arp_validate,
+        arp_all_targets=b.arp_all_targets, primary=b.primary, primary_reselect=b.primary_reselect,
+        fail_over_mac=b.fail_over_mac, ad_select=b.ad_select, mii_mon=b.miimon, up_delay=b.up_delay,
+        down_delay=b.down_delay, arp_interval=b.arp_interval, resend_igmp=b.resend_igmp, min_links=b.min_links,
+        lp_interval=b.lp_interval, packets_per_slave=b.packets_per_slave, num_peer_notif=b.num_peer_notif,
+        tlb_dynamic_lb=b.tlb_dynamic_lb, all_slaves_active=b.all_slaves_active, use_carrier=b.use_carrier,
+        ad_actor_sys_prio=b.ad_actor_sys_prio, missed_max=b.missed_max, arp_ip_targets=b.arp_ip_targets)
 
 
 def _or_zero(tp: type[E], value: E | None) -> E:

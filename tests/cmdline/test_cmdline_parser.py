@@ -3,14 +3,15 @@ documented difference from Talos."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from ipaddress import ip_address, ip_interface
+from pathlib import Path
 
 import pytest
 
 from cmdline import (
-    ARPValidate,
     BondMaster,
-    BondMode,
     CmdlineError,
     LinkConfig,
     LinkInfo,
@@ -21,6 +22,7 @@ from cmdline import (
 )
 from cmdline.kernel import split_params
 from cmdline.links import LinkTable
+from networkd.resources.enums import ARPValidate, BondMode
 
 
 @pytest.mark.parametrize(
@@ -93,7 +95,7 @@ def test_vlan_on_a_long_parent_and_its_ip_link() -> None:
     [
         (BondMode.BALANCE_RR, 1, 0, 2),
         (BondMode.ACTIVE_BACKUP, 1, 0, 2),
-        (BondMode.IEEE_802_3AD, 1, 65535, 0),
+        (BondMode.IEEE8023AD, 1, 65535, 0),
         (BondMode.BALANCE_TLB, 0, 0, 0),
         (BondMode.BALANCE_ALB, 0, 0, 0),
     ],
@@ -110,7 +112,7 @@ def test_fill_bond_defaults(mode: BondMode, tlb_dynamic_lb: int, ad_actor_sys_pr
 
 
 def test_fill_bond_defaults_keeps_set_values() -> None:
-    bond = BondMaster(mode=BondMode.IEEE_802_3AD, resend_igmp=3, ad_actor_sys_prio=10, missed_max=5)
+    bond = BondMaster(mode=BondMode.IEEE8023AD, resend_igmp=3, ad_actor_sys_prio=10, missed_max=5)
     filled = fill_bond_defaults(bond)
     assert (filled.resend_igmp, filled.ad_actor_sys_prio, filled.missed_max) == (3, 10, 5)
 
@@ -129,7 +131,7 @@ def test_every_bond_option() -> None:
     assert master.mtu == 9000
     assert master.bond_master is not None
     assert str(master.bond_master.hash_policy) == "encap3+4"
-    assert master.bond_master.arp_validate == ARPValidate.FILTER_BACKUP
+    assert master.bond_master.arp_validate is ARPValidate.FILTER_BACKUP
     assert master.bond_master.primary == "eth0"
     assert (master.bond_master.miimon, master.bond_master.up_delay, master.bond_master.down_delay) == (100, 200, 300)
     assert master.bond_master.num_peer_notif == 9  # num_grat_arp and num_unsol_na are the same setting
@@ -282,3 +284,13 @@ def test_vlan_updates_the_ip_link_in_place_but_not_a_second_one() -> None:
     result = parse("ip=eth1.5:dhcp ip=eth1.5:dhcp6 vlan=eth1.5:eth1")
     assert [(spec.name, spec.kind) for spec in result.link_specs] == [("eth1.5", "vlan"), ("eth1.5", "")]
     assert result.link_specs[1] == LinkSpec("eth1.5")
+
+
+@pytest.mark.parametrize(
+    "first", ["cmdline", "cmdline.bond", "cmdline.vlan", "networkd.resources", "networkd.resources.enums"]
+)
+def test_imports_in_any_order(first: str) -> None:
+    """cmdline uses networkd.resources.enums and networkd.resources imports cmdline: either may load first."""
+    code = f"import {first}, cmdline, networkd.resources; assert cmdline.parse('bond=bond0').link_specs"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cmdline import BondMaster, CmdlineResult, LinkConfig, LinkInfo, LinkSpec, parse
+from networkd.resources.enums import TalosEnum
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "vectors"
 CASES_FILE = VECTORS / "talos_cmdline_cases.json"
@@ -72,7 +72,7 @@ def _prune(value: Any) -> Any:
 
 
 def _enum_or_value(value: Any) -> Any:
-    if isinstance(value, StrEnum):
+    if isinstance(value, TalosEnum):
         return "" if value == next(iter(type(value))) else str(value)
     if isinstance(value, tuple):
         return [str(item) for item in value]
@@ -114,7 +114,7 @@ def _link_spec(spec: LinkSpec) -> dict[str, Any]:
     if spec.bond_slave is not None:
         shape["BondSlave"] = {"MasterName": spec.bond_slave.master_name, "SlaveIndex": spec.bond_slave.slave_index}
     if spec.vlan is not None:
-        shape["VLAN"] = {"VID": spec.vlan.vid, "Protocol": spec.vlan.protocol}
+        shape["VLAN"] = {"VID": spec.vlan.vid, "Protocol": str(spec.vlan.protocol)}
     return shape
 
 
