@@ -70,7 +70,13 @@ class Appliers:
         node.run([sys.executable, str(IN_NODE), "serve", str(self.dir), str(grace), *controllers],
                  uts_mount=False, stdout=self.log)
         self.process: Process = node.lab.processes[-1]
-        wait_for(lambda: (self.dir / "state.json").exists(), timeout=15.0, what="the appliers to start")
+
+        def started() -> bool:
+            if self.process.popen.poll() is not None:
+                raise AssertionError(f"appliers exited with {self.process.popen.returncode}:\n{self.logs()[-3000:]}")
+            return (self.dir / "state.json").exists()
+
+        wait_for(started, timeout=15.0, what="the appliers to start")
 
     def state(self) -> dict[str, Any]:
         """The last state.json."""
