@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from networkd.controllers.appliers import applier_controllers
 from networkd.controllers.derived import derived_controllers
 from networkd.controllers.kernel_cmdline import KernelCmdlineController
 from networkd.controllers.layers import layer_controllers
@@ -26,4 +27,5 @@ def build_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
         *derived_controllers(opts),
         *operator_controllers(opts),
         *observer_controllers(opts, hub),
+        *applier_controllers(opts, hub),
     ]
