@@ -26,7 +26,7 @@ def _parse(text: str) -> MachineConfig | None:
 def algorithm(cfg: MachineConfig | None) -> AddressSortAlgorithm:
     """`.machine.features.nodeAddressSortAlgorithm`, v1 when not set (or without a configuration)."""
     chosen = cfg.v1alpha1.features.node_address_sort_algorithm if cfg is not None and cfg.v1alpha1 else None
-    return AddressSortAlgorithm.parse(chosen.value) if chosen is not None else AddressSortAlgorithm.V1
+    return chosen if chosen is not None else AddressSortAlgorithm.V1
 
 
 class NodeAddressSortAlgorithmController(Controller):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cmdline import CmdlineResult
 from networkd.resources.base import Spec, resource_type
+
+if TYPE_CHECKING:  # cmdline imports networkd.resources.enums: no import at run time, no cycle
+    from cmdline import CmdlineResult
 
 RUNTIME = "runtime"
 CMDLINE_ID = "cmdline"
