@@ -85,6 +85,12 @@ class Networkd:
             raise AssertionError(f"netctl {' '.join(args)} failed ({out.returncode}): {out.stderr}")
         return out
 
+    def hostname(self) -> str:
+        """The hostname in the daemon's own UTS namespace (read with nsenter, changes nothing)."""
+        out = subprocess.run(["nsenter", "--target", str(self.pid), "--uts", "hostname"], capture_output=True,
+                             text=True, timeout=10, check=True)
+        return out.stdout.strip()
+
     def logs(self) -> str:
         """What the daemon printed so far."""
         return self.log.read_text() if self.log.exists() else ""

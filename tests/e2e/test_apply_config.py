@@ -42,7 +42,7 @@ def test_no_reboot_applies_at_once_and_persists(daemon: Networkd) -> None:
     assert daemon.stop() == 0
     daemon.start()
     wait_for(lambda: _hostname_is(daemon, "node2"), timeout=10, what="node2 hostname after restart")
-    assert daemon.node.check(["cat", "/proc/sys/kernel/hostname"]).stdout  # node's own UTS namespace
+    wait_for(lambda: daemon.hostname() == "node2", timeout=10, what="node2 set in the daemon's UTS namespace")
 
 
 def test_try_mode_rolls_back(daemon: Networkd) -> None:
