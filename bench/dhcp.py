@@ -475,7 +475,13 @@ def main() -> int:
     return 0
 
 
+def _terminate(*_: object) -> None:
+    """Close the lab on SIGTERM too; a second SIGTERM (e.g. from timeout(1)) must not cut the cleanup short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(1)
+
+
 if __name__ == "__main__":
     if "--watch" not in sys.argv:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # close the lab on SIGTERM too
+        signal.signal(signal.SIGTERM, _terminate)
     raise SystemExit(main())
