@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import cast
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
+import anyio
 
 from networkd.controllers.appliers import Applier, log_changes
 from networkd.kernel.errors import KernelError
@@ -14,6 +18,9 @@ from networkd.resources.network import AddressSpec
 from networkd.runtime import Context
 
 Key = tuple[int, IPInterface]
+T = TypeVar("T")
+
+IN_FLIGHT = 128  # kernel requests in flight at once on the applier's socket
 
 
 def matches(spec: AddressSpec, address: KernelAddress) -> bool:
@@ -68,46 +75,91 @@ class AddressSpecController(Applier[Netlink]):
         errors: list[KernelError] = []
         lines: list[str] = []
 
-        for key, address in have.items():  # first the removals, so that the additions find their keys free
-            if address.protocol != RTPROT_NETWORKD or key in want or not (sweep or key in dying_keys):
-                continue
-            try:
-                if await kernel.address_del(address.index, address.prefix):
-                    lines.append(f"removed address {address.prefix} from {address.link_name}")
-            except KernelError as e:
-                errors.append(e)
+        # First the removals, so that the additions find their keys free. The requests of each phase are
+        # in flight together on the one socket (answers matched by sequence number): one at a time, every
+        # round trip would wait for whatever else the event loop runs meanwhile (with 10,000 routes, the
+        # route passes each address change sets off), and 200 addresses took 45 s instead of 0.1 s.
+        removals = [(key, address) for key, address in have.items()
+                    if address.protocol == RTPROT_NETWORKD and key not in want and (sweep or key in dying_keys)]
+        gone = await _together([functools.partial(kernel.address_del, address.index, address.prefix)
+                                for _, address in removals])
+        for (key, address), outcome in zip(removals, gone, strict=True):
+            if isinstance(outcome, KernelError):
+                errors.append(outcome)
                 dying_keys.pop(key, None)  # keep the finalizer: the next pass tries again
+            elif outcome:
+                lines.append(f"removed address {address.prefix} from {address.link_name}")
             self.applied(key, None)
         for res in dying_keys.values():
             self.release(ctx, res)
 
+        changes: list[tuple[Key, AddressSpec, KernelAddress | None]] = []
         for key, spec in want.items():
             current = have.get(key)
-            where = f"{spec.address} on {spec.link_name}"
             if current is not None and current.protocol != RTPROT_NETWORKD:
-                self.say(ctx, f"address {where} exists without our protocol tag (protocol {current.protocol}); "
-                         "leaving it as it is")
-                continue
+                self.say(ctx, f"address {spec.address} on {spec.link_name} exists without our protocol tag "
+                         f"(protocol {current.protocol}); leaving it as it is")
+            elif current is not None and matches(spec, current):
+                self.applied(key, spec)
+            else:
+                changes.append((key, spec, current))
+        done = await _together([functools.partial(self._change, kernel, key, spec, current)
+                                for key, spec, current in changes])
+        for (key, spec, current), result in zip(changes, done, strict=True):
+            where = f"{spec.address} on {spec.link_name}"
             drift = "drift: " if self.drifted(key, spec) else ""
-            try:
-                if current is not None:
-                    if matches(spec, current):
-                        self.applied(key, spec)
-                        continue
-                    await kernel.address_del(*key)
-                    lines.append(f"{drift}replacing address {where}: flags {AddressFlags.of(current.flags)} "
-                                 f"metric {current.priority}")
-                added = await kernel.address_add(
-                    key[0], spec.address, flags=int(spec.flags.managed()), scope=int(spec.scope),
-                    priority=spec.priority, protocol=RTPROT_NETWORKD,
-                )
-            except KernelError as e:
-                errors.append(e)
+            if isinstance(result, KernelError):
+                errors.append(result)
                 continue
-            if added:
+            replaced, added = result
+            if replaced and current is not None:
+                lines.append(f"{drift}replacing address {where}: flags {AddressFlags.of(current.flags)} "
+                             f"metric {current.priority}")
+            if isinstance(added, KernelError):
+                errors.append(added)
+            elif added:
                 lines.append(f"{drift}{'restored' if drift else 'added'} address {where}")
                 self.applied(key, spec)
             else:
                 self.say(ctx, f"address {where}: the kernel has it in another form (EEXIST); leaving it")
         log_changes(ctx, "address", lines)
         return errors
+
+    @staticmethod
+    async def _change(kernel: Netlink, key: Key, spec: AddressSpec,
+                      current: KernelAddress | None) -> tuple[bool, bool | KernelError]:
+        """Remove `current` (if any), then add the spec's address: (removed, added or the add's refusal).
+
+        A refused removal raises (nothing was changed); a refused add after a removal is returned, so that
+        the removal is still logged.
+        """
+        if current is not None:
+            await kernel.address_del(*key)
+        try:
+            added = await kernel.address_add(
+                key[0], spec.address, flags=int(spec.flags.managed()), scope=int(spec.scope),
+                priority=spec.priority, protocol=RTPROT_NETWORKD,
+            )
+        except KernelError as e:
+            return current is not None, e
+        return current is not None, added
+
+
+async def _together(calls: list[Callable[[], Awaitable[T]]]) -> list[T | KernelError]:
+    """Run the kernel calls concurrently (at most IN_FLIGHT at a time); their results or refusals, in order."""
+    results: list[T | KernelError] = [KernelError(0, "", "")] * len(calls)
+    if not calls:
+        return results
+    limiter = anyio.CapacityLimiter(IN_FLIGHT)
+
+    async def one(i: int, call: Callable[[], Awaitable[T]]) -> None:
+        async with limiter:
+            try:
+                results[i] = await call()
+            except KernelError as e:
+                results[i] = e
+
+    async with anyio.create_task_group() as tg:
+        for i, call in enumerate(calls):
+            tg.start_soon(one, i, call)
+    return results
