@@ -20,7 +20,7 @@ from networkd.runtime import Context
 Key = tuple[int, IPInterface]
 T = TypeVar("T")
 
-IN_FLIGHT = 128  # kernel requests in flight at once on the applier's socket
+IN_FLIGHT = 1024  # kernel requests in flight at once on the applier's socket (their ACKs: ~40 KiB)
 
 
 def matches(spec: AddressSpec, address: KernelAddress) -> bool:
