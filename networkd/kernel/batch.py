@@ -389,6 +389,7 @@ class RouteSocket:
             found: list[KernelRoute] = []
             interrupted = done = False
             while not done:
+                await anyio.lowlevel.checkpoint()  # one datagram at a time: other controllers run between them
                 datagram = await self._recv(sock, what, "dump")
                 for msg_type, flags, msg_seq, message in split_messages(datagram):
                     if msg_seq != seq:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
@@ -56,6 +57,10 @@ from networkd.kernel.types import (
 
 log = logging.getLogger("networkd.kernel")
 
+YIELD_EVERY = 64
+"""Messages of a dump decoded between two yields to the event loop: pyroute2 decodes a dump without ever
+suspending when the answer is already queued, and a dump of 10,000 routes (~1 s) held up every other
+controller, such as an applier repairing a deleted address, for all of that time."""
 DUMP_ATTEMPTS = 5  # a dump the kernel flags NLM_F_DUMP_INTR (changed while dumping) is retried
 
 
@@ -97,7 +102,11 @@ class Netlink:
         for _ in range(DUMP_ATTEMPTS):
             try:
                 answer = await self._ipr.nlm_request(to_nlmsg(request), request.type, request.flags)
-                messages = [msg async for msg in answer]
+                messages = []
+                async for msg in answer:
+                    messages.append(msg)
+                    if len(messages) % YIELD_EVERY == 0:
+                        await anyio.lowlevel.checkpoint()
             except NetlinkError as e:
                 raise KernelError(e.code, request.op, request.obj, _detail(e)) from e
             except OSError as e:
@@ -124,7 +133,9 @@ class Netlink:
         """IPv4 and IPv6 routes of `table` (None: all tables), without cached/cloned entries."""
         names = await self._names()
         routes = []
-        for msg in await self._dump(RTM_GETROUTE):
+        for i, msg in enumerate(await self._dump(RTM_GETROUTE)):
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await anyio.lowlevel.checkpoint()
             if msg["flags"] & RTM_F_CLONED:
                 continue
             route = route_from_msg(msg, names)
