@@ -124,13 +124,14 @@ class Monitor:
 
     def stop(self) -> list[str]:
         """Stop it and return the events it printed."""
+        assert self.popen.poll() is None, f"ip monitor exited early: {self.path.read_text()}"
         self.process.stop()
         return self.path.read_text().splitlines()
 
 
 def deleted(events: list[str], what: str) -> list[str]:
-    """Deletions printed by `ip monitor` that mention `what`."""
-    return [e for e in events if "Deleted" in e and what in e.split()]
+    """Deletions printed by `ip monitor` that mention `what` (a word, or an address with a prefix length)."""
+    return [e for e in events if "Deleted" in e and any(w == what or w.startswith(f"{what}/") for w in e.split())]
 
 
 # what the API shows ------------------------------------------------------------------------------
@@ -337,6 +338,7 @@ def test_address_kept_until_expiry_without_a_server_then_a_new_lease(lab: Lab) -
     wait_for(lambda: route_keys(node) == ROUTES, 10, what="the lease's routes")
     expires = lease_file(d)["obtained"] + LEASE
     kill(server)
+    monitor = Monitor(node)
 
     # T1 and T2 go by unanswered: everything stays until the lease runs out
     while time.time() < expires - 2:
@@ -346,6 +348,7 @@ def test_address_kept_until_expiry_without_a_server_then_a_new_lease(lab: Lab) -
     gone = time.time()
     assert gone > expires - 2
     wait_for(lambda: not our_routes(node), 5, what="the lease's routes to go")
+    assert deleted(monitor.stop(), address.split("/")[0]), "the monitor saw the address go"
     assert not any(operator_ids(d).values())
     assert f"eth0/{address}" not in ids(d, "addresses")
 
