@@ -39,6 +39,11 @@ WAITING = frozenset({errno.ENETDOWN, errno.ENETUNREACH, errno.EHOSTUNREACH, errn
 _DEFAULT: dict[int, IPNetwork] = {AF_INET: IPv4Network("0.0.0.0/0"), AF_INET6: IPv6Network("::/0")}
 
 
+def _source_not_yet_there(error: KernelError) -> bool:
+    """The route's source address is not on the node yet (a DHCP lease's routes can beat its address)."""
+    return error.errno == errno.EINVAL and "prefsrc" in error.detail.lower()
+
+
 def route_key(spec: RouteSpec) -> Key:
     """The kernel key of the route a spec asks for (no link needed)."""
     family = int(spec.family)
@@ -224,7 +229,7 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
             elif error.errno == errno.EEXIST:
                 self.say(ctx, f"route {describe(route, names)}: a route of another protocol holds its key; "
                          "leaving it")
-            elif error.errno in WAITING:
+            elif error.errno in WAITING or _source_not_yet_there(error):
                 self.say(ctx, f"route {describe(route, names)}: cannot be added yet ({error}); "
                          "waiting for a link or address change")
             else:
