@@ -2,16 +2,16 @@
 
 Usage (as root; everything runs in throwaway lab namespaces):
     .venv/bin/python bench/config_apply.py [--runs 3] [--addresses 200] [--routes 10000] [--trials 40]
-        [--only start,apply,batch,systemd,drift] [--profile DIR]
+        [--only start,apply,batch,ipproc,systemd,drift] [--profile DIR] [--logs DIR] [--json FILE]
 
 One run measures, each in fresh nodes (eth0 a veth to a peer node, so it has carrier):
 - start:   networkd started with the big config → every address and route in the kernel; then its RSS.
 - apply:   networkd running a small config (1 address, 1 route) → `netctl apply-config -m no-reboot` of the
            big config → every address and route in the kernel.
-- batch:   the same objects with one `ip -n <node> -batch FILE` (the floor).
+- batch:   the same objects with one `ip -n <node> -batch FILE` (the floor); ipproc: the same, timed exec → exit.
 - systemd: systemd-networkd (Debian's, /lib/systemd/systemd-networkd) with the same objects in a .network file,
            from starting it → all in the kernel; then its RSS. It runs inside the node in its own mount
-           namespace: a fresh read-only sysfs on /sys (so it does not wait for udev), a tmpfs on
+           namespace: /sys bind-remounted read-only (so it does not wait for udev), a tmpfs on
            /run/systemd/netif, the bench's own directories bind-mounted over /etc/systemd/network and
            /usr/lib/systemd/network. It never runs in the host namespaces.
 - drift:   `ip addr del` of a managed address → the daemon adds it back, over `--trials` addresses, with the
@@ -21,7 +21,8 @@ One run measures, each in fresh nodes (eth0 a veth to a peer node, so it has car
 namespace and polls every `--poll` seconds with kernel-filtered dumps (NETLINK_GET_STRICT_CHK: IPv4 routes of the
 main table and the contender's protocol; IPv4 addresses of eth0), counting messages from their headers only.
 Times are CLOCK_MONOTONIC from just before the process is spawned (or netctl is run) to the first poll that sees
-every object, so they include process start-up, for every contender alike (each goes through `ip netns exec`).
+every object, so they include process start-up, for every contender alike (both daemons go through
+`ip netns exec` and `unshare`, `ip -batch` through `ip -n`).
 
 Drift latency is timed from the kernel's own notifications: a socket subscribed to RTNLGRP_IPV4_IFADDR in the
 node receives the RTM_DELADDR of the address `ip addr del` removed and then the RTM_NEWADDR of the daemon putting
@@ -212,6 +213,17 @@ def ifindex(node: Node, name: str = "eth0") -> int:
     return int(node.ip_json("link", "show", name)[0]["ifindex"])
 
 
+def verify(node: Node, addrs: list[str], dsts: list[str], protocol: str) -> None:
+    """Cross-check the counters with `ip -j`: exactly these addresses on eth0 and these routes, via the gateway."""
+    (link,) = node.ip_json("-4", "addr", "show", "dev", "eth0")
+    have = {f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"]}
+    shown = node.ip_json("route", "show", "proto", protocol, "table", "main")
+    routes = {r["dst"] for r in shown if r.get("gateway") == GATEWAY and r.get("dev") == "eth0"}
+    want = {d.removesuffix("/32") for d in dsts}
+    if have != set(addrs) or routes != want:
+        raise RuntimeError(f"kernel differs: {len(have ^ set(addrs))} addresses, {len(routes ^ want)} routes")
+
+
 def memory(pid: int) -> dict[str, float]:
     st = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -293,6 +305,7 @@ def bench_start(lab: Lab, a: Args, run: int) -> dict[str, float]:
         t0 = time.monotonic()
         d = spawn_networkd(node, networkd_config(addrs, dsts), prof)
         got = counter.wait(len(addrs), len(dsts), t0, a.timeout, a.poll, d.process.alive)
+        verify(node, addrs, dsts, str(RTPROT_NETWORKD))
         settled = settle(d.pid)
         mem = memory(d.pid)
         out = {"start_addresses": got["addresses"], "start_routes": got["routes"], "start_all": got["all"],
@@ -312,7 +325,8 @@ def bench_apply(lab: Lab, a: Args, run: int) -> dict[str, float]:
     addrs, dsts = addresses(a.addresses), routes(a.routes)
     counter = Counter(node.netns, ifindex(node), RTPROT_NETWORKD)
     try:
-        d = spawn_networkd(node, networkd_config(addrs[:1], dsts[:1]))
+        prof = a.profile / f"apply-{run}.prof" if a.profile else None
+        d = spawn_networkd(node, networkd_config(addrs[:1], dsts[:1]), prof)
         wait_api(d)
         counter.wait(1, 1, time.monotonic(), a.timeout, a.poll, d.process.alive)
         settle(d.pid)
@@ -322,6 +336,7 @@ def bench_apply(lab: Lab, a: Args, run: int) -> dict[str, float]:
         cli = subprocess.Popen([str(BIN / "netctl"), "--socket", str(d.socket), "apply-config", "-f", str(big),
                                 "-m", "no-reboot"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         got = counter.wait(len(addrs), len(dsts), t0, a.timeout, a.poll, d.process.alive)
+        verify(node, addrs, dsts, str(RTPROT_NETWORKD))
         answer = cli.wait(a.timeout)
         out_text = cli.stdout.read().decode() if cli.stdout else ""
         if answer != 0:
@@ -348,6 +363,7 @@ def bench_batch(lab: Lab, a: Args, run: int) -> dict[str, float]:
         got = counter.wait(len(addrs), len(dsts), t0, a.timeout, a.poll)
         if p.wait(30) != 0:
             raise RuntimeError("ip -batch failed")
+        verify(node, addrs, dsts, "static")
         return {"batch_all": got["all"]}
     finally:
         counter.close()
@@ -395,10 +411,11 @@ def bench_systemd(lab: Lab, a: Args, run: int) -> dict[str, float]:
         proc = node.lab.processes[-1]
         assert proc.popen is popen and popen.args[:3] == ["ip", "netns", "exec"]
         got = counter.wait(len(addrs), len(dsts), t0, a.timeout, a.poll, proc.alive)
+        verify(node, addrs, dsts, "static")
         settle(popen.pid)
-        mem = memory(popen.pid)
         if Path(f"/proc/{popen.pid}/exe").resolve() != Path(SYSTEMD_NETWORKD).resolve():
             raise RuntimeError("measured the wrong process")
+        mem = memory(popen.pid)
         proc.stop(5)
         return {"systemd_all": got["all"], "systemd_addresses": got["addresses"], "systemd_routes": got["routes"],
                 "systemd_rss_mb": mem["VmRSS"], "systemd_hwm_mb": mem["VmHWM"]}
@@ -458,7 +475,8 @@ def bench_drift_without(lab: Lab, a: Args, run: int) -> dict[str, float]:
     addrs = addresses(a.addresses)
     counter = Counter(node.netns, ifindex(node), RTPROT_NETWORKD)
     try:
-        d = spawn_networkd(node, networkd_config(addrs, []))
+        prof = a.profile / f"drift-{run}.prof" if a.profile else None
+        d = spawn_networkd(node, networkd_config(addrs, []), prof)
         counter.wait(len(addrs), 0, time.monotonic(), a.timeout, a.poll, d.process.alive)
         wait_api(d)
         settle(d.pid)
@@ -526,7 +544,7 @@ def main() -> int:
     ap.add_argument("--poll", type=float, default=0.005, help="seconds between kernel polls")
     ap.add_argument("--timeout", type=float, default=180.0)
     ap.add_argument("--only", default=",".join(STEPS), help=f"comma-separated steps of {', '.join(STEPS)}")
-    ap.add_argument("--profile", type=Path, help="write a cProfile of networkd's start run here")
+    ap.add_argument("--profile", type=Path, help="write cProfiles of networkd (start, apply, drift steps) here")
     ap.add_argument("--json", type=Path, help="write every run's figures here")
     ap.add_argument("--logs", type=Path, help="copy the daemons' logs here before each lab is removed")
     ns = ap.parse_args()
