@@ -47,9 +47,7 @@ class AddressConfigController(Controller):
             specs: dict[str, AddressSpec] = {}
             for spec in self.specs(ctx):
                 specs[layered_id(spec.layer, address_id(spec.link_name, spec.address))] = spec
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, AddressSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, AddressSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[AddressSpec]:
         """Every address of every layer this controller owns, in Talos's order (later wins on equal ids)."""

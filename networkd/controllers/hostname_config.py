@@ -54,9 +54,7 @@ class HostnameConfigController(Controller):
         while True:
             await ctx.wait()
             specs = {layered_id(s.layer, HOSTNAME_ID): s for s in self.specs(ctx)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, HostnameSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, HostnameSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[HostnameSpec]:
         """The hostname of each layer that has one."""

@@ -87,9 +87,7 @@ class LinkConfigController(Controller):
         while True:
             await ctx.wait()
             specs = {layered_id(s.layer, link_id(s.name)): s for s in self.specs(ctx)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, LinkSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, LinkSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[LinkSpec]:
         """Every link spec of the layers this controller owns."""

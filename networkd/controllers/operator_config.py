@@ -59,9 +59,7 @@ class OperatorConfigController(Controller):
         while True:
             await ctx.wait()
             specs = {layered_id(s.layer, operator_id(s)): s for s in self.specs(ctx)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, OperatorSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, OperatorSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[OperatorSpec]:
         """Every operator of the layers this controller owns."""

@@ -117,6 +117,4 @@ class PlatformConfigApplyController(Controller):
                 ctx.put(NETWORK_CONFIG, id, spec)
             for t in TYPES:
                 ctx.retire(NETWORK_CONFIG, t.TYPE, (id for id, s in specs.items() if isinstance(s, t)))
-            for id, status in external.items():
-                ctx.put(NETWORK, id, status)
-            ctx.retire(NETWORK, AddressStatus.TYPE, external)
+            ctx.publish(NETWORK, AddressStatus.TYPE, external)

@@ -35,9 +35,7 @@ class ResolverConfigController(Controller):
         while True:
             await ctx.wait()
             specs = {layered_id(s.layer, RESOLVER_ID): s for s in self.specs(ctx)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, ResolverSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, ResolverSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[ResolverSpec]:
         """The resolvers of each layer that has some."""

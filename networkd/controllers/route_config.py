@@ -49,9 +49,7 @@ class RouteConfigController(Controller):
             for r in self.specs(ctx):
                 rid = route_id(r.table, r.family, r.destination, r.gateway, r.priority, r.out_link_name)
                 specs[layered_id(r.layer, rid)] = r
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, RouteSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, RouteSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[RouteSpec]:
         """Every route of the layers this controller owns."""

@@ -49,6 +49,4 @@ class RoutingRuleConfigController(Controller):
             docs = cfg.routing_rules() if cfg is not None else ()
             specs = {layered_id(s.layer, routing_rule_id(s.family, s.priority)): s
                      for doc in docs for s in rule_specs(doc)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, RoutingRuleSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, RoutingRuleSpec.TYPE, specs)

@@ -31,9 +31,7 @@ class TimeServerConfigController(Controller):
         while True:
             await ctx.wait()
             specs = {layered_id(s.layer, TIME_SERVER_ID): s for s in self.specs(ctx)}
-            for id, spec in specs.items():
-                ctx.put(NETWORK_CONFIG, id, spec)
-            ctx.retire(NETWORK_CONFIG, TimeServerSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, TimeServerSpec.TYPE, specs)
 
     def specs(self, ctx: Context) -> list[TimeServerSpec]:
         """The time servers of each layer that has some."""

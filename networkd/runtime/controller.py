@@ -8,7 +8,7 @@ import dataclasses
 import enum
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -178,6 +178,12 @@ class Context:
                 continue
             if self.teardown(namespace, rt, res.metadata.id):
                 self.destroy(namespace, rt, res.metadata.id)
+
+    def publish(self, namespace: str, rt: ResourceType, specs: Mapping[str, Spec]) -> None:
+        """Make the owned resources of `rt` in `namespace` exactly `specs` (id -> spec): put each, retire the rest."""
+        for id, spec in specs.items():
+            self.put(namespace, id, spec)
+        self.retire(namespace, rt, specs)
 
     def add_finalizer(self, namespace: str, rt: ResourceType, id: str) -> None:
         """Put this controller's finalizer on a strong input."""
