@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import tempfile
@@ -91,12 +92,14 @@ class ConfigApplier:
     async def dry_run(self, text: str) -> list[str]:
         """The spec changes `text` would cause, computed in a shadow state; the live state is not touched."""
         load(text, source="apply-config")
+        controllers = self._shadow_controllers()
         shadow = State()
-        for res in self._inputs():
-            shadow.create(res, owner=res.metadata.owner)
+        for res in self._inputs(controllers):
+            shadow.create(Resource(dataclasses.replace(res.metadata, finalizers=()), res.spec),
+                          owner=res.metadata.owner)
         shadow.create(MachineConfig.TYPE.new(CONFIG, MACHINE_CONFIG_ID, MachineConfig(text)), owner="dry-run")
         runtime = Runtime(shadow)
-        for c in self._shadow_controllers():
+        for c in controllers:
             runtime.register(c)
         async with anyio.create_task_group() as tg:
             tg.start_soon(runtime.run)
@@ -104,16 +107,14 @@ class ConfigApplier:
             tg.cancel_scope.cancel()
         return diff_specs(self.state, shadow)
 
-    def _inputs(self) -> list[Resource[Spec]]:
-        """Live resources the configuration layers read, except the machine configuration itself."""
-        from networkd.controllers.layers import layer_controllers
-
-        wanted = {(i.namespace, i.type.type) for c in layer_controllers(self.opts) for i in c.inputs()}
+    def _inputs(self, controllers: list[Controller]) -> list[Resource[Spec]]:
+        """Live resources the shadow controllers read, except what they produce themselves (recomputed there)
+        and the machine configuration. Operator-layer specs (DHCP leases) are kept: they stay in force."""
+        names = {c.name for c in controllers}
+        wanted = {(i.namespace, i.type.type) for c in controllers for i in c.inputs()}
         wanted.discard((CONFIG, MachineConfig.TYPE.type))
-        out = []
-        for ns, typ in sorted(wanted):
-            out += self.state.list(ns, typ)
-        return out
+        return [res for ns, typ in sorted(wanted) for res in self.state.list(ns, typ)
+                if res.metadata.owner not in names]
 
     def _shadow_controllers(self) -> list[Controller]:
         from networkd.controllers.layers import layer_controllers
