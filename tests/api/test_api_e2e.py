@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +122,13 @@ def test_write_verbs_are_denied(daemon: Networkd) -> None:
 def test_inspect_dependencies_is_graphviz(daemon: Networkd) -> None:
     out = daemon.netctl("inspect", "dependencies").stdout
     assert out.startswith("digraph  {") and out.rstrip().endswith("}")
+    nodes = dict(re.findall(r'  (n\d+)\[[^]]*label="([^"]+)"', out))
+    ids = {label: n for n, label in nodes.items()}
+    merge, layered = ids["network.AddressMergeController"], ids["network-config:AddressSpecs.net.talos.dev"]
+    assert f"  {layered} -> {merge}[" in out  # the merge controller reads the layered address specs
+    with_res = daemon.netctl("inspect", "dependencies", "--with-resources").stdout
+    assert 'label="meta:Namespaces.meta.cosi.dev:config"' not in with_res  # only types controllers declare
+    assert "network:LinkStatuses.net.talos.dev:lo" in with_res
 
 
 def test_sigterm_is_clean(daemon: Networkd) -> None:
