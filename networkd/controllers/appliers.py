@@ -11,8 +11,9 @@ Ownership: addresses, routes and rules networkd installs carry protocol RTPROT_N
 IFA_PROTO, rtm_protocol and FRA_PROTOCOL; objects without it are foreign and never changed or
 removed, even when a spec names the same kernel key. After a restart the tagged objects that match a
 spec are adopted as they are (nothing is deleted and added again); tagged objects that no spec wants
-are removed, but only `orphan_grace` seconds after the applier started, so that the specs have had
-time to be rebuilt from the configuration first. Shutdown leaves the kernel as it is.
+are removed, but only once the specs have been rebuilt from the configuration: when every controller
+has been idle at the same time (the runtime's `settled`; a saved DHCP lease is published by then), or
+at the latest `orphan_grace` seconds after the applier started. Shutdown leaves the kernel as it is.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from networkd.daemon import Options
     from networkd.kernel.hub import KernelHub
 
-ORPHAN_GRACE = 30.0  # seconds after start before tagged objects no spec wants are removed
+ORPHAN_GRACE = 30.0  # seconds after start at most before tagged objects no spec wants are removed
 LOG_EACH = 32  # a pass changing more objects than this logs a summary at info and each one at debug
 
 K = TypeVar("K")
@@ -55,6 +56,7 @@ class Applier(Controller, Generic[K]):
         self.hub = hub
         self.orphan_grace = orphan_grace
         self._sweep_at: float | None = None
+        self._swept = False  # the grace is over
         self._applied: dict[Hashable, object] = {}  # kernel key -> what this process last made it
         self._said: set[str] = set()  # one-time messages of the last pass
         self._saying: set[str] = set()
@@ -78,11 +80,12 @@ class Applier(Controller, Generic[K]):
             stack.callback(self.hub.subscribe(self.kinds, ctx.queue_reconcile))
             while True:
                 await ctx.wait()
-                wait = self._sweep_at - time.monotonic()
-                if wait > 0:
-                    ctx.wake_after(wait)
+                sweep = self._swept or ctx.settled() or self._sweep_at <= time.monotonic()
+                if not sweep:
+                    ctx.wake_after(self._sweep_at - time.monotonic())
+                self._swept = sweep
                 self._saying = set()
-                errors = await self.reconcile(ctx, kernel, sweep=wait <= 0)
+                errors = await self.reconcile(ctx, kernel, sweep=sweep)
                 self._said = self._saying
                 if errors:
                     raise ExceptionGroup(f"{len(errors)} kernel changes failed", errors)

@@ -87,13 +87,32 @@ class Context:
         self._wakeup = asyncio.Event()
         self._wakeup.set()  # every controller runs one pass at start
         self._timer: asyncio.TimerHandle | None = None
+        self._passes = 0  # passes begun
+        self._waiting = False
+
+    @property
+    def idle(self) -> bool:
+        """Whether this controller has finished a pass and waits with nothing queued."""
+        return self._waiting and self._passes > 0 and not self._wakeup.is_set()
 
     # wakeups
 
     async def wait(self) -> None:
         """Wait for the next reconcile request; requests that arrive meanwhile coalesce into one."""
-        await self._wakeup.wait()
+        self._waiting = True
+        try:
+            if self.idle:
+                self._rt._idle()
+            await self._wakeup.wait()
+        finally:
+            self._waiting = False
         self._wakeup.clear()
+        self._passes += 1
+
+    def settled(self) -> bool:
+        """Whether every controller has been idle at once since the start (the specs built from the
+        configuration are complete). While not, the caller gets one reconcile when it happens."""
+        return self._rt._settled_or_notify(self)
 
     def queue_reconcile(self) -> None:
         """Request a reconcile (from an input change, a timer or an external event)."""

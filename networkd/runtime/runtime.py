@@ -76,6 +76,10 @@ class Runtime:
         self._shared: dict[str, set[str]] = {}
         self._backoff = (backoff_initial, backoff_max)
         self.restarts: dict[str, int] = {}
+        self._contexts: list[Context] = []
+        self._settled = False
+        self._started = time.monotonic()
+        self._settle_waiters: set[Context] = set()
 
     def register(self, controller: Controller) -> None:
         """Add a controller; refuses a duplicate name or a second writer of an exclusive output."""
@@ -107,13 +111,31 @@ class Runtime:
 
     async def run(self) -> None:
         """Run every controller until cancelled."""
+        self._started = time.monotonic()
         async with anyio.create_task_group() as tg:
             for c in self._controllers.values():
                 tg.start_soon(self._supervise, c, name=f"controller {c.name}")
 
+    def _settled_or_notify(self, ctx: Context) -> bool:
+        if not self._settled:
+            self._settle_waiters.add(ctx)
+        return self._settled
+
+    def _idle(self) -> None:
+        """A controller went idle: latch `settled` once every controller is idle at the same time."""
+        if self._settled or len(self._contexts) < len(self._controllers):
+            return
+        if all(c.idle for c in self._contexts):
+            self._settled = True
+            log.info("all controllers settled %.3f s after the start", time.monotonic() - self._started)
+            for c in self._settle_waiters:
+                c.queue_reconcile()
+            self._settle_waiters.clear()
+
     async def _supervise(self, controller: Controller) -> None:
         logger = logging.LoggerAdapter(logging.getLogger("networkd.controller"), {"controller": controller.name})
         ctx = Context(self, controller, logger)
+        self._contexts.append(ctx)
         removers = [
             self.state.listen(i.namespace, i.type.type, ctx._on_input(i.id)) for i in ctx._inputs
         ]

@@ -41,7 +41,7 @@ from networkd.resources.base import Spec
 from networkd.resources.enums import Family, RoutingTable, Scope
 from networkd.resources.ids import route_id
 from networkd.resources.network import NETWORK, RouteSpec
-from networkd.runtime import Context, Runtime
+from networkd.runtime import Context, Controller, Runtime
 from networkd.state import State
 
 OWNER = "test"
@@ -104,10 +104,21 @@ def write(path: Path, data: str) -> None:
     os.replace(tmp, path)
 
 
+class Outside(Controller):
+    """Stands for the specs' source, which is outside the runtime here: it never waits, so the runtime
+    never settles and only the orphan grace ends the wait for specs after a start."""
+
+    name = "test.Outside"
+
+    async def run(self, ctx: Context) -> None:
+        await anyio.sleep_forever()
+
+
 async def serve(directory: Path, grace: float, names: list[str]) -> None:
     """Run until SIGTERM (see the module docstring)."""
     state = State()
     runtime = Runtime(state, backoff_initial=0.05, backoff_max=1.0)
+    runtime.register(Outside())
     hub = KernelHub()
     for name in names or list(CONTROLLERS):
         runtime.register(CONTROLLERS[name](hub, orphan_grace=grace))

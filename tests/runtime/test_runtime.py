@@ -182,3 +182,64 @@ def test_dependencies_list_declarations() -> None:
     rt.register(Copier())
     kinds = {(e.controller, e.kind, e.type) for e in rt.dependencies()}
     assert kinds == {("test.Copier", "input-strong", NS.type), ("test.Copier", "output-shared", RD.type)}
+
+
+class Producer(Controller):
+    """Puts one Namespace, but only after `release` is set: its first pass stays busy until then."""
+
+    name = "test.Producer"
+
+    def __init__(self) -> None:
+        self.release = anyio.Event()
+
+    def outputs(self) -> list[Output]:
+        return [Output(NS)]
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait()
+            await self.release.wait()
+            ctx.put("meta", "produced", NamespaceSpec())
+
+
+class Settler(Controller):
+    """Records, on every pass, whether the runtime has settled and what the producer made."""
+
+    name = "test.Settler"
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[bool, list[str]]] = []
+
+    def inputs(self) -> list[Input]:
+        return [Input("meta", NS)]
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait()
+            self.passes.append((ctx.settled(), [r.id for r in ctx.list("meta", NS)]))
+
+
+@pytest.mark.anyio
+async def test_settled_once_every_controller_is_idle_at_once() -> None:
+    st = State()
+    rt = Runtime(st)
+    producer, settler = Producer(), Settler()
+    rt.register(producer)
+    rt.register(settler)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: len(settler.passes) == 1)
+        await anyio.sleep(0.05)
+        assert settler.passes == [(False, [])]  # the producer's first pass is still busy
+        producer.release.set()
+        # the producer's output wakes the settler; once both wait, the settler gets one more pass
+        await _until(lambda: settler.passes[-1][0])
+        assert settler.passes[-1] == (True, ["produced"])
+        assert all(not settled for settled, _ in settler.passes[:-1])
+        count = len(settler.passes)
+        await anyio.sleep(0.05)
+        assert len(settler.passes) == count  # latched: no further wakeups from settling
+        st.create(NS.new("meta", "later", NamespaceSpec()))
+        await _until(lambda: len(settler.passes) == count + 1)
+        assert settler.passes[-1] == (True, ["later", "produced"])
+        tg.cancel_scope.cancel()
