@@ -21,6 +21,7 @@ from networkd.kernel.types import (
     BOND_MODE_TLB,
     ETH_P_8021Q,
     FR_ACT_TO_TBL,
+    IFF_MULTICAST,
     IFF_UP,
     RT_SCOPE_NOWHERE,
     RT_SCOPE_UNIVERSE,
@@ -152,6 +153,13 @@ BOND_OPTION_MODES: dict[str, frozenset[int]] = {
     "ad_lacp_active": frozenset({BOND_MODE_8023AD}),
 }
 
+# Options the kernel changes only on a bond without ports (ENOTEMPTY otherwise) or one that is down
+# (EBUSY otherwise): BOND_OPTFLAG_NOSLAVES and BOND_OPTFLAG_IFDOWN in bond_options.c. The others
+# change on a live bond.
+BOND_OPTIONS_NO_PORTS = frozenset({"mode", "fail_over_mac"})
+BOND_OPTIONS_DOWN = frozenset({"mode", "lacp_rate", "ad_select", "tlb_dynamic_lb", "ad_user_port_key",
+                               "ad_lacp_active"})
+
 
 def build_dump(msg_type: int) -> Request:
     """A dump of every object of an RTM_GET* type, all families (and for routes and rules all tables)."""
@@ -164,12 +172,14 @@ def _check_ifname(name: str) -> None:
         raise ValueError(f"invalid interface name {name!r} (1-{IFNAMSIZ} chars, no '/' or spaces)")
 
 
-def bond_info_data(options: BondOptions) -> tuple[Attr, ...]:
+def bond_info_data(options: BondOptions, *, mode: int | None = None) -> tuple[Attr, ...]:
     """IFLA_INFO_DATA of a bond: the options that are set and that the kernel accepts in its mode.
 
-    With no mode set, the kernel's default mode (balance-rr) decides what is accepted.
+    The mode judged is `mode` (the bond's, when `options` changes only some options), else
+    `options.mode`, else the kernel's default mode (balance-rr).
     """
-    mode = BOND_MODE_ROUNDROBIN if options.mode is None else options.mode
+    if mode is None:
+        mode = BOND_MODE_ROUNDROBIN if options.mode is None else options.mode
     attrs: list[Attr] = []
     for name, attr in BOND_ATTRS:
         value = getattr(options, name)
@@ -230,11 +240,7 @@ def build_link_add(
     attrs: list[Attr] = [("IFLA_IFNAME", name)]
     data: tuple[Attr, ...] = ()
     if kind == "bridge":
-        data = tuple(
-            (attr, int(value))
-            for attr, value in (("IFLA_BR_STP_STATE", stp), ("IFLA_BR_VLAN_FILTERING", vlan_filtering))
-            if value is not None
-        )
+        data = _bridge_info_data(stp, vlan_filtering)
     elif kind == "veth":
         if peer is None:
             raise ValueError(f"veth link {name}: the peer name is required")
@@ -262,10 +268,48 @@ def build_link_add(
     return Request(RTM_NEWLINK, CREATE, Nest(tuple(attrs)), "link add", f"{name} ({kind})")
 
 
+def _bridge_info_data(stp: bool | None, vlan_filtering: bool | None) -> tuple[Attr, ...]:
+    return tuple(
+        (attr, int(value))
+        for attr, value in (("IFLA_BR_STP_STATE", stp), ("IFLA_BR_VLAN_FILTERING", vlan_filtering))
+        if value is not None
+    )
+
+
+def build_link_change(
+    index: int,
+    kind: str,
+    *,
+    stp: bool | None = None,
+    vlan_filtering: bool | None = None,
+    bond: BondOptions | None = None,
+    bond_mode: int | None = None,
+) -> Request:
+    """RTM_NEWLINK changing the settings of master `index` in place (no create): IFLA_INFO_DATA only.
+
+    bridge: `stp`, `vlan_filtering` when not None. bond: the options set in `bond`, judged in
+    `bond_mode` (the bond's mode, when `bond` changes only some options; see `bond_info_data`). The
+    kernel refuses some bond options on a bond that is up or has ports (BOND_OPTIONS_DOWN,
+    BOND_OPTIONS_NO_PORTS). ValueError for another kind, arguments of the other kind, or no change.
+    """
+    if kind == "bridge" and bond is None and bond_mode is None:
+        data = _bridge_info_data(stp, vlan_filtering)
+    elif kind == "bond" and stp is None and vlan_filtering is None:
+        data = bond_info_data(bond or BondOptions(), mode=bond_mode)
+    else:
+        raise ValueError(f"link index {index}: cannot change settings of kind {kind!r} with these arguments")
+    if not data:
+        raise ValueError(f"{kind} link index {index}: no settings to change")
+    info = Nest((("IFLA_INFO_KIND", kind), ("IFLA_INFO_DATA", Nest(data))))
+    return Request(RTM_NEWLINK, REQ, Nest((("IFLA_LINKINFO", info),), (("index", index),)), "link change",
+                   f"index {index} ({kind})")
+
+
 def build_link_set(
     index: int,
     *,
     up: bool | None = None,
+    multicast: bool | None = None,
     mtu: int | None = None,
     address: str | None = None,
     master: int | None = None,
@@ -273,12 +317,18 @@ def build_link_set(
 ) -> Request:
     """RTM_NEWLINK changing link `index`: what is not None changes, the rest is left alone.
 
+    `up` and `multicast` set or clear IFF_UP and IFF_MULTICAST (only the flags given change);
     `master` 0 detaches the link from its master (nomaster); `alias` "" clears the alias;
     `address` is a MAC address "aa:bb:cc:dd:ee:ff".
     """
     head = [("index", index)]
-    if up is not None:
-        head += [("flags", IFF_UP if up else 0), ("change", IFF_UP)]
+    flags = change = 0
+    for flag, value in ((IFF_UP, up), (IFF_MULTICAST, multicast)):
+        if value is not None:
+            change |= flag
+            flags |= flag if value else 0
+    if change:
+        head += [("flags", flags), ("change", change)]
     attrs: list[Attr] = []
     if mtu is not None:
         attrs.append(("IFLA_MTU", mtu))

@@ -35,6 +35,7 @@ from networkd.kernel.messages import (
     build_address_del,
     build_dump,
     build_link_add,
+    build_link_change,
     build_link_del,
     build_link_set,
     build_route_add,
@@ -215,13 +216,31 @@ class Netlink:
         index: int,
         *,
         up: bool | None = None,
+        multicast: bool | None = None,
         mtu: int | None = None,
         address: str | None = None,
         master: int | None = None,
         alias: str | None = None,
     ) -> None:
         """Change what is not None on link `index`; `master=0` detaches it, `alias=""` clears the alias."""
-        await self._send(build_link_set(index, up=up, mtu=mtu, address=address, master=master, alias=alias))
+        await self._send(
+            build_link_set(index, up=up, multicast=multicast, mtu=mtu, address=address, master=master, alias=alias)
+        )
+
+    async def link_change(
+        self,
+        index: int,
+        kind: str,
+        *,
+        stp: bool | None = None,
+        vlan_filtering: bool | None = None,
+        bond: BondOptions | None = None,
+        bond_mode: int | None = None,
+    ) -> None:
+        """Change a bridge's or bond's settings in place; see `build_link_change`."""
+        await self._send(
+            build_link_change(index, kind, stp=stp, vlan_filtering=vlan_filtering, bond=bond, bond_mode=bond_mode)
+        )
 
     async def link_del(self, index: int) -> bool:
         """Delete link `index` (a veth takes its peer along); False if there is no such link."""

@@ -27,6 +27,7 @@ AF_INET6 = socket.AF_INET6
 
 # Interface flags (net/if.h) and ARP hardware type (if_arp.h).
 IFF_UP = 0x1
+IFF_MULTICAST = 0x1000
 ARPHRD_ETHER = 1
 
 # Address flags (if_addr.h). IFA_F_PERMANENT, TENTATIVE, DADFAILED, DEPRECATED are kernel-owned.
@@ -175,6 +176,11 @@ class KernelLink:
     def up(self) -> bool:
         """Administratively up (IFF_UP)."""
         return bool(self.flags & IFF_UP)
+
+    @property
+    def multicast(self) -> bool:
+        """Multicast enabled (IFF_MULTICAST)."""
+        return bool(self.flags & IFF_MULTICAST)
 
     @property
     def veth_peer_index(self) -> int | None:

@@ -40,6 +40,7 @@ from networkd.kernel.messages import (
     build_address_del,
     build_dump,
     build_link_add,
+    build_link_change,
     build_link_del,
     build_link_set,
     build_route_add,
@@ -60,6 +61,7 @@ from networkd.kernel.types import (
     IFA_F_MANAGETEMPADDR,
     IFA_F_NODAD,
     IFA_F_NOPREFIXROUTE,
+    IFF_MULTICAST,
     IFF_UP,
     MACVLAN_MODE_BRIDGE,
     RT_SCOPE_LINK,
@@ -377,6 +379,55 @@ def test_link_set_attributes() -> None:
     )
     assert_survives_encoding(req)
     assert build_link_set(4, master=0, alias="").body.attrs == (("IFLA_MASTER", 0), ("IFLA_IFALIAS", ""))
+
+
+def test_link_set_multicast_touches_only_iff_multicast_and_combines_with_up() -> None:
+    off = build_link_set(4, multicast=False)
+    assert (off.body.field("flags"), off.body.field("change"), off.body.attrs) == (0, IFF_MULTICAST, ())
+    on = build_link_set(4, up=False, multicast=True)
+    assert (on.body.field("flags"), on.body.field("change")) == (IFF_MULTICAST, IFF_UP | IFF_MULTICAST)
+    assert link_from_msg(roundtrip(build_link_set(4, up=True, multicast=True))).multicast
+    assert_survives_encoding(on)
+
+
+def test_link_change_bridge_sends_only_the_settings_given_on_the_existing_link() -> None:
+    req = build_link_change(7, "bridge", stp=True)
+    assert (req.type, req.flags, req.body.field("index")) == (RTM_NEWLINK, REQ, 7)  # no NLM_F_CREATE
+    assert req.body.names() == ("IFLA_LINKINFO",)  # no IFLA_IFNAME: the index names the link
+    assert req.attr("IFLA_LINKINFO", "IFLA_INFO_KIND") == "bridge"
+    assert info_data(req).attrs == (("IFLA_BR_STP_STATE", 1),)  # no IFLA_BR_VLAN_FILTERING
+    assert (req.op, req.obj) == ("link change", "index 7 (bridge)")
+    assert_survives_encoding(req)
+    both = build_link_change(7, "bridge", stp=False, vlan_filtering=True)
+    assert info_data(both).attrs == (("IFLA_BR_STP_STATE", 0), ("IFLA_BR_VLAN_FILTERING", 1))
+
+
+def test_link_change_bond_options_are_judged_in_the_bonds_mode() -> None:
+    # active-backup bond: primary applies, lacp_rate (802.3ad only) is left out; the mode is not sent
+    only = BondOptions(primary=3, miimon=200, lacp_rate=1)
+    req = build_link_change(7, "bond", bond=only, bond_mode=BOND_MODE_ACTIVEBACKUP)
+    assert info_data(req).attrs == (("IFLA_BOND_MIIMON", 200), ("IFLA_BOND_PRIMARY", 3))
+    assert_survives_encoding(req)
+    # without bond_mode, balance-rr judges: primary is refused there
+    assert info_data(build_link_change(7, "bond", bond=only)).names() == ("IFLA_BOND_MIIMON",)
+    # a new mode goes first, with the options of that mode
+    new = build_link_change(7, "bond", bond=BondOptions(mode=BOND_MODE_8023AD, lacp_rate=1, primary=3))
+    assert info_data(new).attrs == (("IFLA_BOND_MODE", BOND_MODE_8023AD), ("IFLA_BOND_AD_LACP_RATE", 1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "message"),
+    [
+        ("veth", {"stp": True}, "cannot change settings of kind 'veth'"),
+        ("bridge", {"bond": BondOptions(miimon=1)}, "cannot change settings of kind 'bridge'"),
+        ("bond", {"stp": True}, "cannot change settings of kind 'bond'"),
+        ("bridge", {}, "bridge link index 7: no settings to change"),
+        ("bond", {"bond": BondOptions(primary=3)}, "bond link index 7: no settings to change"),
+    ],
+)
+def test_link_change_refuses_bad_arguments(kind: str, args: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_link_change(7, kind, **args)
 
 
 def test_link_del() -> None:

@@ -109,6 +109,10 @@ def test_bridge_vlan_filtering(node: Node) -> None:
     if reason:
         (result,) = probe(node, ("link_add", {"name": "br0", "kind": "bridge", "vlan_filtering": True}))
         assert result["error"]["errno"] == errno.EOPNOTSUPP, result
+        ip(node, "link", "add", "br1", "type", "bridge")
+        (result,) = probe(node, ("link_change", {"index": index_of(node, "br1"), "kind": "bridge",
+                                                 "vlan_filtering": True}))
+        assert result["error"]["errno"] == errno.EOPNOTSUPP, result
         print(f"SKIP reason: bridge vlan_filtering: ip says {reason!r}")
         pytest.skip(f"this kernel has no bridge vlan filtering (ip: {reason}); Netlink reports EOPNOTSUPP")
     ok(probe(node, ("link_add", {"name": "br0", "kind": "bridge", "vlan_filtering": True})))
@@ -175,6 +179,31 @@ def test_link_set_up_mtu_mac_master_alias(node: Node) -> None:
     assert "index 9999" in result["error"]["message"]
 
 
+def test_bridge_settings_and_multicast_change_in_place(node: Node) -> None:
+    ip(node, "link", "add", "br0", "type", "bridge")
+    ip(node, "link", "add", "p0", "type", "veth", "peer", "name", "p1")
+    ip(node, "link", "set", "p0", "master", "br0")
+    ip(node, "address", "add", "10.9.0.1/24", "dev", "br0")
+    br = index_of(node, "br0")
+    ok(probe(node, ("link_change", {"index": br, "kind": "bridge", "stp": True}),
+             ("link_set", {"index": br, "multicast": False})))
+    shown = ip_links(node)
+    assert (shown["br0"]["ifindex"], shown["br0"]["linkinfo"]["info_data"]["stp_state"]) == (br, 1)
+    assert "MULTICAST" not in shown["br0"]["flags"]
+    assert shown["p0"]["master"] == "br0"
+    assert [a["local"] for a in node.ip_json("addr", "show", "br0")[0]["addr_info"]] == ["10.9.0.1"]
+    (links,) = ok(probe(node, ("links", {})))
+    (mine,) = [link for link in links if link["name"] == "br0"]
+    assert mine["bridge"] == {"stp": True, "vlan_filtering": False} and not mine["flags"] & 0x1000
+
+    ok(probe(node, ("link_change", {"index": br, "kind": "bridge", "stp": False}),
+             ("link_set", {"index": br, "multicast": True})))
+    shown = ip_links(node)
+    assert shown["br0"]["linkinfo"]["info_data"]["stp_state"] == 0 and "MULTICAST" in shown["br0"]["flags"]
+    (result,) = probe(node, ("link_change", {"index": 9999, "kind": "bridge", "stp": True}))
+    assert result["error"]["errno"] == errno.ENODEV and "link change index 9999 (bridge)" in result["error"]["message"]
+
+
 VLAN_ARGS: dict[str, Any] = {"vlan_id": 100, "vlan_protocol": 0x88A8}
 BOND_ARGS: dict[str, Any] = {"mode": 1, "miimon": 100, "updelay": 200, "downdelay": 200, "missed_max": 3}
 
@@ -217,6 +246,10 @@ def test_kinds_this_kernel_may_lack(node: Node, kind: str, ip_args: list[str]) -
         data = shown["linkinfo"]["info_data"]
         assert (data["mode"], data["miimon"], data["updelay"], data["arp_missed_max"]) == ("active-backup", 100, 200, 3)
         assert {k: mine["bond"][k] for k in BOND_ARGS} == BOND_ARGS
+        ok(probe(node, ("link_change", {"index": shown["ifindex"], "kind": "bond", "bond": {"miimon": 300},
+                                        "bond_mode": 1})))
+        changed = ip_links(node)["x0"]
+        assert (changed["ifindex"], changed["linkinfo"]["info_data"]["miimon"]) == (shown["ifindex"], 300)
 
 
 # addresses
