@@ -10,12 +10,18 @@ from typing import Any, cast
 
 from networkd.controllers.appliers import Applier, log_changes
 from networkd.kernel.errors import KernelError
-from networkd.kernel.messages import BOND_ATTRS, BOND_OPTION_MODES, LINK_KINDS
+from networkd.kernel.messages import (
+    BOND_ATTRS,
+    BOND_OPTION_MODES,
+    BOND_OPTIONS_DOWN,
+    BOND_OPTIONS_NO_PORTS,
+    LINK_KINDS,
+)
 from networkd.kernel.netlink import Netlink
-from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, KernelLink
+from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, BridgeInfo, KernelLink
 from networkd.resources.base import Resource, Spec
 from networkd.resources.enums import LinkType
-from networkd.resources.link import BondMasterSpec, LinkSpec
+from networkd.resources.link import BondMasterSpec, BridgeMasterSpec, LinkSpec
 from networkd.runtime import Context
 
 
@@ -74,8 +80,8 @@ def bond_options(spec: BondMasterSpec, links: Sequence[KernelLink]) -> BondOptio
     )
 
 
-def bond_differences(want: BondOptions, have: BondOptions) -> list[str]:
-    """Options set in `want` (and sent in its mode) that the kernel reports with another value."""
+def changed_bond_options(want: BondOptions, have: BondOptions) -> tuple[str, ...]:
+    """Names of the options set in `want` (and sent in its mode) that the kernel reports with another value."""
     mode = BOND_MODE_ROUNDROBIN if want.mode is None else want.mode
     out = []
     for name, _ in BOND_ATTRS:
@@ -84,8 +90,20 @@ def bond_differences(want: BondOptions, have: BondOptions) -> list[str]:
         if value is None or current is None or (allowed is not None and mode not in allowed):
             continue
         if value != current:
-            out.append(f"{name} {current} -> {value}")
-    return out
+            out.append(name)
+    return tuple(out)
+
+
+def bond_differences(want: BondOptions, have: BondOptions) -> list[str]:
+    """`changed_bond_options` as "name current -> wanted"."""
+    return [f"{name} {getattr(have, name)} -> {getattr(want, name)}" for name in changed_bond_options(want, have)]
+
+
+def bridge_changes(spec: LinkSpec, have: BridgeInfo) -> dict[str, bool]:
+    """The bridge settings of `spec` the kernel reports otherwise, as `Netlink.link_change` arguments."""
+    master = spec.bridge_master or BridgeMasterSpec()
+    want = {"stp": master.stp.enabled, "vlan_filtering": master.vlan.filtering_enabled}
+    return {name: value for name, value in want.items() if getattr(have, name) != value}
 
 
 def _parent(spec: LinkSpec, links: Sequence[KernelLink]) -> KernelLink | None:
@@ -119,10 +137,11 @@ def _create_args(spec: LinkSpec, links: Sequence[KernelLink]) -> dict[str, Any] 
 def _mismatch(spec: LinkSpec, link: KernelLink, links: Sequence[KernelLink]) -> str:
     """Why an existing link of the spec's name must be deleted and created again ("" if it need not).
 
-    Kind and type cannot change on a live link, nor VLAN id, protocol or parent, a macvlan's parent or
-    a veth's peer. Bridge and bond settings are also applied by re-creating the link (the kernel API
-    used here has no way to change a master's settings in place); its ports are enslaved again by the
-    next pass.
+    Only what the kernel fixes when it creates a link: its kind and type (an rtnl_link_ops of its own);
+    a VLAN's id, protocol and parent (vlan_changelink changes only flags and QoS maps); a macvlan's parent
+    (IFLA_LINK is read only at creation); a veth's peer (created with it). Bridge and bond settings never
+    re-create the link: the kernel changes every one the spec carries on the existing link
+    (`LinkSpecController._sync_bridge`, `_sync_bond`).
     """
     if link.kind != spec.kind:
         return f"kind {link.kind} -> {spec.kind}"
@@ -139,17 +158,6 @@ def _mismatch(spec: LinkSpec, link: KernelLink, links: Sequence[KernelLink]) -> 
         peer = next((other for other in links if other.index == link.link_index), None)
         if peer is not None and peer.name != spec.veth.peer_name:
             return f"peer {peer.name} -> {spec.veth.peer_name}"
-    if spec.kind == "bridge" and link.bridge is not None:
-        master = spec.bridge_master
-        want_stp = master.stp.enabled if master else False
-        want_filtering = master.vlan.filtering_enabled if master else False
-        if (link.bridge.stp, link.bridge.vlan_filtering) != (want_stp, want_filtering):
-            return f"bridge stp/vlan filtering {link.bridge.stp}/{link.bridge.vlan_filtering} -> " \
-                   f"{want_stp}/{want_filtering}"
-    if spec.kind == "bond" and link.bond is not None:
-        changed = bond_differences(bond_options(spec.bond_master or BondMasterSpec(), links), link.bond)
-        if changed:
-            return "bond " + ", ".join(changed)
     return ""
 
 
@@ -177,11 +185,18 @@ class LinkSpecController(Applier[Netlink]):
     protocol tag, so a logical link whose spec is gone after a restart is left alone.
 
     On every link the spec's settings are applied: the master (bond, bridge or vrf port; a link is brought
-    down before it joins a bond), the MTU and hardware address when the spec sets them, and up/down.
+    down before it joins a bond), the MTU and hardware address when the spec sets them, the multicast
+    flag when the spec sets it (`multicast` None leaves it as it is, as in Talos), and up/down.
     A physical link's master is only changed when the spec names one, or to release it from the master
     this process put it in; a logical link's master always follows its spec. Physical specs may also name
-    a link by its alias or alternative name. WireGuard keys and peers, and the multicast flag, are not
-    applied (the kernel API used here has neither).
+    a link by its alias or alternative name. WireGuard keys and peers are not applied (the kernel API
+    used here has none).
+
+    Bridge and bond settings change on the existing link, so its index, its ports and its addresses
+    stay: a bridge's STP and VLAN filtering live; a bond's options live where the kernel allows it,
+    otherwise the bond is brought down for the change and up again (BOND_OPTIONS_DOWN), and for mode
+    and fail_over_mac it also loses its ports first (BOND_OPTIONS_NO_PORTS; the ports' specs enslave
+    them again in the same pass, as Talos does).
     """
 
     name = "network.LinkSpecController"
@@ -226,7 +241,7 @@ class LinkSpecController(Applier[Netlink]):
         return errors
 
     def _forget_dependents(self, name: str) -> None:
-        """After deleting link `name`: its ports and links on it lose it through us, not by drift."""
+        """After deleting link `name` or releasing its ports: they and links on it lose it through us, not by drift."""
         for key, spec in list(self._applied.items()):
             if isinstance(spec, LinkSpec) and name in (_master_name(spec), spec.parent_name):
                 self.applied(key, None)
@@ -237,6 +252,7 @@ class LinkSpecController(Applier[Netlink]):
         """Apply one live spec; returns the links, dumped again when they changed."""
         name = spec.name
         drift = "drift: " if self.drifted(name, spec) else ""
+        verb = "drift: restored" if drift else "set"
         link = find_link(links, name, aliases=not spec.logical)
         if spec.logical and spec.kind not in LINK_KINDS:
             raise ValueError(f"link kind {spec.kind!r} is not supported")
@@ -263,8 +279,13 @@ class LinkSpecController(Applier[Netlink]):
             link = find_link(links, name, aliases=False)
             if link is None:
                 return links  # deleted again at once: the link event of that wakes the next pass
-        done = True
+        if spec.logical and spec.kind == "bridge" and link.bridge is not None:
+            await self._sync_bridge(kernel, link.index, link.bridge, spec, verb, lines)
+        if spec.logical and spec.kind == "bond" and link.bond is not None:
+            links = await self._sync_bond(kernel, links, link, link.bond, spec, verb, lines)
+            link = find_link(links, name, aliases=False) or link
         up = link.up
+        done = True
         master_name = _master_name(spec)
         master = find_link(links, master_name, aliases=False)
         if master_name and master is None:
@@ -290,9 +311,62 @@ class LinkSpecController(Applier[Netlink]):
         if spec.hardware_addr is not None and link.hw_addr != str(spec.hardware_addr):
             await kernel.link_set(link.index, address=str(spec.hardware_addr))
             lines.append(f"{drift}{'restored' if drift else 'set'} hardware address {spec.hardware_addr} on {name}")
+        if spec.multicast is not None and link.multicast != spec.multicast:
+            await kernel.link_set(link.index, multicast=spec.multicast)
+            lines.append(f"{verb} link {name} multicast {_on(spec.multicast)}")
         if up != spec.up:
             await kernel.link_set(link.index, up=spec.up)
             lines.append(f"{drift}brought link {name} {'up' if spec.up else 'down'}")
         if done:
             self.applied(name, spec)
         return links
+
+    @staticmethod
+    async def _sync_bridge(kernel: Netlink, index: int, have: BridgeInfo, spec: LinkSpec, verb: str,
+                           lines: list[str]) -> None:
+        """Change the bridge settings that differ on bridge `index`, in place, and only those (a kernel
+        without bridge VLAN filtering refuses IFLA_BR_VLAN_FILTERING whatever its value)."""
+        change = bridge_changes(spec, have)
+        if change:
+            await kernel.link_change(index, "bridge", stp=change.get("stp"),
+                                     vlan_filtering=change.get("vlan_filtering"))
+            lines.append(f"{verb} bridge {spec.name} " + ", ".join(f"{key} {_on(on)}" for key, on in change.items()))
+
+    async def _sync_bond(self, kernel: Netlink, links: list[KernelLink], link: KernelLink, have: BondOptions,
+                         spec: LinkSpec, verb: str, lines: list[str]) -> list[KernelLink]:
+        """Change the bond options that differ on the existing bond; returns the links, dumped again if so.
+
+        Options the kernel changes only on a bond that is down bring it down for the change and up again;
+        mode and fail_over_mac also release its ports first (the ports' specs enslave them again). A new
+        mode is sent with every option of the spec valid in it; otherwise only the options that differ.
+        """
+        want = bond_options(spec.bond_master or BondMasterSpec(), links)
+        changed = changed_bond_options(want, have)
+        if not changed:
+            return links
+        what = ", ".join(bond_differences(want, have))
+        down = link.up and not BOND_OPTIONS_DOWN.isdisjoint(changed)
+        if down:
+            await kernel.link_set(link.index, up=False)
+        ports = [port for port in links if port.master_index == link.index]
+        if ports and not BOND_OPTIONS_NO_PORTS.isdisjoint(changed):
+            for port in ports:
+                await kernel.link_set(port.index, master=0)
+                self._enslaved.discard(port.name)
+            self._forget_dependents(spec.name)
+            what += f" (released {', '.join(port.name for port in ports)} for it)"
+        try:
+            if "mode" in changed:
+                await kernel.link_change(link.index, "bond", bond=want)
+            else:
+                only = BondOptions(**{name: getattr(want, name) for name in changed})
+                await kernel.link_change(link.index, "bond", bond=only, bond_mode=want.mode)
+        finally:
+            if down:
+                await kernel.link_set(link.index, up=True)
+        lines.append(f"{verb} bond {spec.name} {what}")
+        return await kernel.links()
+
+
+def _on(value: bool) -> str:
+    return "on" if value else "off"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import logging
+import re
 from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
@@ -19,9 +21,9 @@ from nslab import CommandError, Lab, Node, wait_for
 from networkd.controllers.link_spec import LinkSpecController, bond_differences, bond_options
 from networkd.kernel.errors import KernelError
 from networkd.kernel.hub import KernelHub
-from networkd.kernel.messages import build_link_add
-from networkd.kernel.types import BondOptions, BridgeInfo, KernelLink, VlanInfo
-from networkd.resources.enums import BondMode, LinkType, VLANProtocol
+from networkd.kernel.messages import BOND_ATTRS, Nest, build_link_add, build_link_change
+from networkd.kernel.types import IFF_MULTICAST, IFF_UP, BondOptions, BridgeInfo, KernelLink, VlanInfo
+from networkd.resources.enums import BondMode, LACPRate, LinkType, VLANProtocol
 from networkd.resources.link import (
     BondMasterSpec,
     BondSlave,
@@ -40,6 +42,7 @@ from tests.controllers.applier_lab import Appliers, Monitor, ip, latency, link, 
 
 TYPE = LinkSpec.TYPE.type
 NAME = "network.LinkSpecController"
+FLAGS = {"up": IFF_UP, "multicast": IFF_MULTICAST}
 
 
 # an in-memory kernel
@@ -84,11 +87,39 @@ class FakeNetlink:
         link = self._get(index)
         if changes.get("master") and link.up and self._get(changes["master"]).kind == "bond":
             raise KernelError(errno.EPERM, "link set", f"index {index}", "Device can not be enslaved while up")
-        new = {"up": "flags", "mtu": "mtu", "address": "hw_addr", "master": "master_index"}
+        new = {"mtu": "mtu", "address": "hw_addr", "master": "master_index"}
         for key, value in changes.items():
-            value = int(value) if key == "up" else value
-            link = dataclasses.replace(link, **{new[key]: value})
+            if key in FLAGS:
+                flags = link.flags | FLAGS[key] if value else link.flags & ~FLAGS[key]
+                link = dataclasses.replace(link, flags=flags)
+            else:
+                link = dataclasses.replace(link, **{new[key]: value})
         self._put(link)
+
+    async def link_change(self, index: int, kind: str, **args: Any) -> None:
+        """Apply what the built message carries, refusing as the kernel does (bond_options.c, br_netlink.c)."""
+        self.calls.append(("link_change", {"index": index, "kind": kind, **args}))
+        data = build_link_change(index, kind, **args).attr("IFLA_LINKINFO", "IFLA_INFO_DATA")
+        assert isinstance(data, Nest)
+        link = self._get(index)
+        assert link.kind == kind
+        if kind == "bridge":
+            assert link.bridge is not None
+            fields = {"IFLA_BR_STP_STATE": "stp", "IFLA_BR_VLAN_FILTERING": "vlan_filtering"}
+            bridge = dataclasses.replace(link.bridge, **{fields[k]: bool(v) for k, v in data.attrs})
+            self._put(dataclasses.replace(link, bridge=bridge))
+            return
+        assert link.bond is not None
+        names = {attr: name for name, attr in BOND_ATTRS}
+        sent = {names[attr]: value for attr, value in data.attrs}
+        ports = any(other.master_index == index for other in self.links_)
+        for name in sent:  # the kernel checks each option in turn; the mode first
+            if name in ("mode", "fail_over_mac") and ports:  # BOND_OPTFLAG_NOSLAVES
+                raise KernelError(errno.ENOTEMPTY, "link change", f"index {index} (bond)", f"{name}: has slaves")
+            if name in ("mode", "lacp_rate", "ad_select", "tlb_dynamic_lb", "ad_user_port_key",
+                        "ad_lacp_active") and link.up:  # BOND_OPTFLAG_IFDOWN
+                raise KernelError(errno.EBUSY, "link change", f"index {index} (bond)", f"{name}: bond is up")
+        self._put(dataclasses.replace(link, bond=dataclasses.replace(link.bond, **sent)))
 
     async def link_del(self, index: int) -> bool:
         self.calls.append(("link_del", {"index": index}))
@@ -200,6 +231,95 @@ def test_bond_options_leave_zeros_out_and_compare_only_what_is_sent() -> None:
     assert bond_differences(dataclasses.replace(options, packets_per_slave=5), kernel) == []
 
 
+def _bond_and_ports(master: BondMasterSpec) -> dict[str, LinkSpec]:
+    return {"bond0": LinkSpec(name="bond0", logical=True, up=True, kind="bond", type=LinkType.ETHER,
+                              bond_master=master),
+            "eth0": LinkSpec(name="eth0", up=True, bond_slave=BondSlave(master_name="bond0", slave_index=0)),
+            "eth1": LinkSpec(name="eth1", up=True, bond_slave=BondSlave(master_name="bond0", slave_index=1))}
+
+
+def _bond_is(fake: FakeNetlink, **want: Any) -> Callable[[], bool]:
+    """A check: bond0 up with options `want`, eth0 and eth1 up in it."""
+    def check() -> bool:
+        links = by_name(fake)
+        bond = links.get("bond0")
+        return bond is not None and bond.up and bond.bond is not None and all(
+            getattr(bond.bond, k) == v for k, v in want.items()) and all(
+            links[n].master_index == bond.index and links[n].up for n in ("eth0", "eth1"))
+    return check
+
+
+@pytest.mark.anyio
+async def test_bond_options_change_in_place_down_or_without_ports_only_where_the_kernel_needs_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="networkd.controller")
+    fake = FakeNetlink(*PHYSICAL)
+    master = BondMasterSpec(mode=BondMode.IEEE8023AD, mii_mon=100)
+    state = (await converge(fake, _bond_and_ports(master), _bond_is(fake, mode=4))).state
+    index = by_name(fake)["bond0"].index
+
+    # miimon changes on the live bond: one message with that option alone, the mode not sent
+    fake.calls.clear()
+    master = dataclasses.replace(master, mii_mon=200)
+    await converge(fake, _bond_and_ports(master), _bond_is(fake, miimon=200), state)
+    assert fake.calls == [("link_change", {"index": index, "kind": "bond", "bond": BondOptions(miimon=200),
+                                           "bond_mode": 4})]
+
+    # lacp_rate needs the bond down (EBUSY otherwise): down, change, up; the ports stay in it
+    fake.calls.clear()
+    master = dataclasses.replace(master, lacp_rate=LACPRate.FAST)
+    await converge(fake, _bond_and_ports(master), _bond_is(fake, lacp_rate=1), state)
+    assert fake.calls == [("link_set", {"index": index, "up": False}),
+                          ("link_change", {"index": index, "kind": "bond", "bond": BondOptions(lacp_rate=1),
+                                           "bond_mode": 4}),
+                          ("link_set", {"index": index, "up": True})]
+
+    # the mode needs it down and without ports: released, changed with every option of the new mode,
+    # up again, and the ports enslaved again in the same pass; the bond is never deleted
+    fake.calls.clear()
+    master = dataclasses.replace(master, mode=BondMode.ACTIVE_BACKUP, primary="eth1")
+    await converge(fake, _bond_and_ports(master), _bond_is(fake, mode=1, primary=3), state)
+    assert [call for call, _ in fake.calls].count("link_del") == 0 and by_name(fake)["bond0"].index == index
+    assert fake.calls[:5] == [("link_set", {"index": index, "up": False}),
+                              ("link_set", {"index": 2, "master": 0}), ("link_set", {"index": 3, "master": 0}),
+                              ("link_change", {"index": index, "kind": "bond",
+                                               "bond": bond_options(master, fake.links_)}),
+                              ("link_set", {"index": index, "up": True})]
+    sent = build_link_change(index, "bond", bond=bond_options(master, fake.links_)).attr(
+        "IFLA_LINKINFO", "IFLA_INFO_DATA")
+    assert isinstance(sent, Nest) and sent.attrs[0] == ("IFLA_BOND_MODE", 1)
+    assert "IFLA_BOND_AD_LACP_RATE" not in sent.names() and sent.get("IFLA_BOND_PRIMARY") == 3
+    lines = [r.getMessage() for r in caplog.records if getattr(r, "controller", "") == NAME]
+    assert "set bond bond0 miimon 100 -> 200" in lines
+    assert "set bond bond0 lacp_rate 0 -> 1" in lines
+    assert any(line.startswith("set bond bond0 mode 4 -> 1") and line.endswith("(released eth0, eth1 for it)")
+               for line in lines), lines
+    assert not any(line.startswith("re-creating") or line.startswith("drift:") for line in lines), lines
+
+
+@pytest.mark.anyio
+async def test_bridge_stp_changes_in_place_and_multicast_follows_the_spec_only_when_set() -> None:
+    fake = FakeNetlink(PHYSICAL[0], dataclasses.replace(PHYSICAL[1], flags=IFF_MULTICAST), PHYSICAL[2])
+    bridge = LinkSpec(name="br0", logical=True, up=True, kind="bridge", type=LinkType.ETHER)
+    port = LinkSpec(name="eth0", up=True, bridge_slave=BridgeSlave(master_name="br0"), multicast=False)
+    state = (await converge(fake, {"br0": bridge, "eth0": port},
+                            lambda: by_name(fake)["eth0"].master_index == 4 and not by_name(fake)["eth0"].multicast
+                            and by_name(fake)["eth0"].up)).state
+    assert ("link_set", {"index": 2, "multicast": False}) in fake.calls
+
+    fake.calls.clear()
+    stp = dataclasses.replace(bridge, bridge_master=BridgeMasterSpec(stp=STPSpec(enabled=True)))
+    await converge(fake, {"br0": stp, "eth0": dataclasses.replace(port, multicast=None)},
+                   lambda: by_name(fake)["br0"].bridge == BridgeInfo(stp=True), state)
+    assert fake.calls == [("link_change", {"index": 4, "kind": "bridge", "stp": True, "vlan_filtering": None})]
+    assert not by_name(fake)["eth0"].multicast  # multicast not set in the spec: left as it is
+
+    fake.calls.clear()
+    await converge(fake, {"eth0": dataclasses.replace(port, multicast=True)}, lambda: by_name(fake)["eth0"].multicast,
+                   state)
+    assert fake.calls == [("link_set", {"index": 2, "multicast": True})]
+
+
 @pytest.mark.anyio
 async def test_dummy_and_wireguard_created_kind_change_recreates_teardown_deletes_logical_only() -> None:
     fake = FakeNetlink(*PHYSICAL)
@@ -283,16 +403,26 @@ def test_bridge_veth_macvlan_created_enslaved_configured_and_deleted(node: Node)
     assert (mv["linkinfo"]["info_kind"], mv["link"]) == ("macvlan", "v0")
     for id, _ in specs:
         assert appliers.finalizers(TYPE, id) == [NAME]
-    ve_index = ve["ifindex"]
+    ve_index, br_index = ve["ifindex"], br["ifindex"]
+    ip(node, "address", "add", "10.7.0.1/24", "dev", "br0")  # an address the link applier does not manage
 
-    # mv0 becomes a bridge: re-created; br0 stops STP: re-created, its port joins the new one
+    # mv0 becomes a bridge: re-created; br0 stops STP: changed in place, its port and address stay
+    monitor = Monitor(node)
     specs[2] = ("mv0", LinkSpec(name="mv0", logical=True, up=True, kind="bridge", type=LinkType.ETHER))
     specs[0] = ("br0", dataclasses.replace(specs[0][1], bridge_master=BridgeMasterSpec()))
     appliers.put(specs)
     wait_for(lambda: (link(node, "mv0") or {}).get("linkinfo", {}).get("info_kind") == "bridge"
-             and (link(node, "br0") or {}).get("linkinfo", {}).get("info_data", {}).get("stp_state") == 0
-             and (link(node, "ve0") or {}).get("master") == "br0", timeout=5.0, what="the re-created links")
-    assert (link(node, "ve0") or {})["ifindex"] == ve_index  # the port itself stayed
+             and (link(node, "br0") or {}).get("linkinfo", {}).get("info_data", {}).get("stp_state") == 0,
+             timeout=5.0, what="mv0 re-created, STP off on br0")
+    monitor.stop()
+    br, ve = link(node, "br0"), link(node, "ve0")
+    assert br is not None and ve is not None
+    assert (br["ifindex"], ve["ifindex"], ve["master"]) == (br_index, ve_index, "br0")
+    assert "10.7.0.1" in [a["local"] for a in node.ip_json("address", "show", "br0")[0]["addr_info"]]
+    events = [line for _, line in monitor.events()]
+    assert not [line for line in events if re.match(r"Deleted \d+: (br0|ve0)\b", line)]  # never deleted
+    assert all("master br0" in line for line in events if re.match(r"\d+: ve0@", line))  # never released
+    assert appliers.lines("^set bridge br0") == ["set bridge br0 stp off"]
 
     # teardown: logical links deleted (the veth with its peer), the physical one stays as it is
     appliers.put([])
@@ -321,6 +451,13 @@ def test_kinds_this_kernel_may_lack(node: Node, kind: str, args: list[str]) -> N
     appliers.put([("x0", spec)])
     wait_for(lambda: (link(node, "x0") or {}).get("linkinfo", {}).get("info_kind") == kind, timeout=5.0,
              what=f"the {kind} link")
+    if kind == "bond":  # options change on the live bond: the same link afterwards
+        index = (link(node, "x0") or {})["ifindex"]
+        master = BondMasterSpec(mode=BondMode.ACTIVE_BACKUP, mii_mon=250)
+        appliers.put([("x0", dataclasses.replace(spec, bond_master=master))])
+        wait_for(lambda: (link(node, "x0") or {}).get("linkinfo", {}).get("info_data", {}).get("miimon") == 250,
+                 timeout=5.0, what="miimon 250 on the bond")
+        assert (link(node, "x0") or {})["ifindex"] == index
     appliers.put([])
     wait_for(lambda: link(node, "x0") is None, timeout=5.0, what=f"the {kind} link deleted")
     appliers.stop()
@@ -350,3 +487,45 @@ def test_drift_link_set_down_and_mtu_changed_outside_are_repaired(node: Node) ->
     assert drift.count("drift: brought link v0 up") == 20
     assert drift.count("drift: restored mtu 1400 on v0 (was 1300)") == 20
     assert drift.count("drift: created link br0 (bridge)") == 5
+
+
+def test_multicast_and_bridge_stp_follow_the_spec_and_are_restored_after_changes_outside(node: Node) -> None:
+    def flags(name: str) -> list[str]:
+        return list((link(node, name) or {"flags": []})["flags"])
+
+    def stp(name: str) -> int | None:
+        return (link(node, name) or {}).get("linkinfo", {}).get("info_data", {}).get("stp_state")
+
+    v0 = LinkSpec(name="v0", up=True, multicast=False)
+    br0 = LinkSpec(name="br0", logical=True, up=True, kind="bridge", type=LinkType.ETHER,
+                   bridge_master=BridgeMasterSpec(stp=STPSpec(enabled=True)))
+    assert "MULTICAST" in flags("v0")  # the kernel's default for a veth
+    appliers = Appliers(node, controllers=["link"])
+    appliers.put([("v0", v0), ("br0", br0)])
+    wait_for(lambda: "UP" in flags("v0") and "MULTICAST" not in flags("v0") and stp("br0") == 1, timeout=5.0,
+             what="v0 up without multicast, br0 with STP")
+
+    monitor = Monitor(node)
+    on = [latency(monitor, lambda: ip(node, "link", "set", "v0", "multicast", "on"),
+                  r"^\d+: v0@\S+: <[^>]*\bMULTICAST\b", r"^\d+: v0@\S+: <(?![^>]*\bMULTICAST\b)[^>]*>")
+          for _ in range(10)]
+    monitor.stop()
+    print(f"multicast drift repair: p50 {p50(on) * 1000:.1f} ms (10)")
+    br_index = (link(node, "br0") or {})["ifindex"]
+    ip(node, "link", "set", "br0", "type", "bridge", "stp_state", "0")
+    wait_for(lambda: stp("br0") == 1, timeout=5.0, what="STP restored on br0")
+    assert (link(node, "br0") or {})["ifindex"] == br_index
+
+    # multicast on in the spec; then not set at all: a change from outside is left alone
+    appliers.put([("v0", dataclasses.replace(v0, multicast=True)), ("br0", br0)])
+    wait_for(lambda: "MULTICAST" in flags("v0"), timeout=5.0, what="multicast on v0")
+    appliers.put([("v0", dataclasses.replace(v0, multicast=None)), ("br0", br0)])
+    ip(node, "link", "set", "v0", "multicast", "off")
+    ip(node, "link", "set", "v0", "down")  # a drift that is repaired: once it is, the pass has seen both
+    wait_for(lambda: "UP" in flags("v0"), timeout=5.0, what="v0 up again")
+    assert "MULTICAST" not in flags("v0")
+    appliers.stop()
+    drift = appliers.lines("^drift: ")
+    assert drift.count("drift: restored link v0 multicast off") == 10
+    assert drift.count("drift: restored bridge br0 stp on") == 1
+    assert appliers.lines("^set link v0 multicast") == ["set link v0 multicast off", "set link v0 multicast on"]
