@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${NETWORKD_VENV:-$here/.venv}
-apt_pkgs=(iproute2 util-linux python3-venv python3-nftables nftables dnsmasq-base procps)
+apt_pkgs=(iproute2 util-linux python3-venv python3-nftables nftables dnsmasq-base procps wireguard-go wireguard-tools)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -1,0 +1,362 @@
+"""WireGuard codecs without I/O: the cross-platform UAPI text protocol and the kernel's genetlink request.
+
+- `uapi_set(spec)` renders a WireguardSpec as a UAPI `set=1` request (https://www.wireguard.com/xplatform/),
+  `parse_uapi_get(text)` reads the answer to `get=1` into a WireguardDevice, `differences(spec, device)`
+  says where a device does not match its spec.
+- `build_set_device(spec, ifname, family)` is the WG_CMD_SET_DEVICE generic netlink message of a kernel
+  wireguard device (include/uapi/linux/wireguard.h).
+
+Keys are standard base64 in specs and hex on the UAPI wire; a bad key raises WireguardError naming its
+field (`peers[1].public_key`). Endpoints must be an IP address and a port (`10.0.0.1:51820`,
+`[fd00::1]:51820`): names are not resolved.
+"""
+
+from __future__ import annotations
+
+import binascii
+import ipaddress
+import socket
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from networkd.resources.link import WireguardPeer, WireguardSpec
+from networkd.resources.values import IPPrefix
+
+KEY_LEN = 32
+
+# include/uapi/linux/wireguard.h
+WG_GENL_NAME = "wireguard"
+WG_GENL_VERSION = 1
+WG_CMD_SET_DEVICE = 1
+WGDEVICE_A_IFNAME = 2
+WGDEVICE_A_PRIVATE_KEY = 3
+WGDEVICE_A_FLAGS = 5
+WGDEVICE_A_LISTEN_PORT = 6
+WGDEVICE_A_FWMARK = 7
+WGDEVICE_A_PEERS = 8
+WGDEVICE_F_REPLACE_PEERS = 1
+WGPEER_A_PUBLIC_KEY = 1
+WGPEER_A_PRESHARED_KEY = 2
+WGPEER_A_FLAGS = 3
+WGPEER_A_ENDPOINT = 4
+WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL = 5
+WGPEER_A_ALLOWEDIPS = 9
+WGPEER_F_REPLACE_ALLOWEDIPS = 2
+WGALLOWEDIP_A_FAMILY = 1
+WGALLOWEDIP_A_IPADDR = 2
+WGALLOWEDIP_A_CIDR_MASK = 3
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLA_F_NESTED = 0x8000
+
+
+class WireguardError(ValueError):
+    """A WireGuard setting or UAPI answer that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class WireguardPeerState:
+    """One peer as a device reports it; keys in base64, `last_handshake` in Unix seconds (0: never)."""
+
+    public_key: str
+    preshared_key: str = ""
+    endpoint: str = ""
+    persistent_keepalive: int = 0
+    allowed_ips: tuple[IPPrefix, ...] = ()
+    last_handshake: float = 0.0
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WireguardDevice:
+    """A device as `get=1` reports it; keys in base64 ("" when unset)."""
+
+    private_key: str = ""
+    public_key: str = ""
+    listen_port: int = 0
+    fwmark: int = 0
+    peers: tuple[WireguardPeerState, ...] = ()
+
+
+def decode_key(key: str, field: str) -> bytes:
+    """The 32 bytes of a base64 key; WireguardError naming `field` if it is not one."""
+    try:
+        raw = binascii.a2b_base64(key.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise WireguardError(f"{field}: {key!r} is not valid base64 (generate a key with `wg genkey`)") from None
+    if len(raw) != KEY_LEN:
+        raise WireguardError(f"{field}: decodes to {len(raw)} bytes; a WireGuard key is {KEY_LEN} bytes")
+    return raw
+
+
+def public_key(private_key: str, field: str = "private_key") -> str:
+    """The base64 public key of a base64 private key."""
+    raw = X25519PrivateKey.from_private_bytes(decode_key(private_key, field)).public_key().public_bytes_raw()
+    return binascii.b2a_base64(raw, newline=False).decode()
+
+
+def parse_endpoint(endpoint: str, field: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
+    """(address, port) of `ip:port` or `[ipv6]:port`."""
+    host, sep, port = endpoint.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        addr = ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        addr, number = None, -1
+    if not sep or addr is None or not 0 < number < 65536 or (addr.version == 6 and "[" not in endpoint):
+        raise WireguardError(f"{field}: {endpoint!r} is not an IP address and port (like 10.0.0.1:51820 "
+                             "or [fd00::1]:51820)")
+    return addr, number
+
+
+def _endpoint(endpoint: str, field: str) -> str:
+    addr, port = parse_endpoint(endpoint, field)
+    return f"{addr}:{port}" if addr.version == 4 else f"[{addr}]:{port}"
+
+
+def _keepalive(peer: WireguardPeer) -> int:
+    return int(peer.persistent_keepalive_interval.total_seconds())
+
+
+def uapi_set(spec: WireguardSpec, *, present: Iterable[str] | None = None) -> str:
+    """The UAPI `set=1` request that makes a device match `spec` (ends with the blank line).
+
+    With `present` (base64 keys of the device's current peers) peers are updated in place and the
+    ones the spec lacks removed, which keeps the sessions of unchanged peers; without it every peer is
+    replaced (`replace_peers=true`).
+    """
+    lines = ["set=1"]
+    if spec.private_key:
+        lines.append(f"private_key={decode_key(spec.private_key, 'private_key').hex()}")
+    if spec.listen_port:
+        lines.append(f"listen_port={spec.listen_port}")
+    lines.append(f"fwmark={spec.firewall_mark}")
+    wanted = [decode_key(p.public_key, f"peers[{i}].public_key") for i, p in enumerate(spec.peers)]
+    if present is None:
+        lines.append("replace_peers=true")
+    else:
+        for old in present:
+            raw = decode_key(old, "present peer public_key")
+            if raw not in wanted:
+                lines += [f"public_key={raw.hex()}", "remove=true"]
+    for i, (peer, pub) in enumerate(zip(spec.peers, wanted, strict=True)):
+        lines.append(f"public_key={pub.hex()}")
+        if peer.preshared_key:
+            lines.append(f"preshared_key={decode_key(peer.preshared_key, f'peers[{i}].preshared_key').hex()}")
+        if peer.endpoint:
+            lines.append(f"endpoint={_endpoint(peer.endpoint, f'peers[{i}].endpoint')}")
+        lines.append(f"persistent_keepalive_interval={_keepalive(peer)}")
+        lines.append("replace_allowed_ips=true")
+        lines += [f"allowed_ip={prefix}" for prefix in peer.allowed_ips]
+    return "\n".join(lines) + "\n\n"
+
+
+def _b64(hexkey: str, field: str) -> str:
+    try:
+        raw = bytes.fromhex(hexkey)
+    except ValueError:
+        raise WireguardError(f"{field}: {hexkey!r} is not a hex key") from None
+    if len(raw) != KEY_LEN:
+        raise WireguardError(f"{field}: {len(raw)} bytes; a WireGuard key is {KEY_LEN} bytes")
+    return "" if raw == bytes(KEY_LEN) else binascii.b2a_base64(raw, newline=False).decode()
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise WireguardError(f"{field}: {value!r} is not a number") from None
+
+
+def uapi_errno(text: str) -> int:
+    """The `errno=` of a UAPI answer (0: success); WireguardError if it has none."""
+    for line in text.splitlines():
+        if line.startswith("errno="):
+            return _int(line[6:], "errno")
+    raise WireguardError(f"errno: missing from the UAPI answer {text[:80]!r}")
+
+
+@dataclass
+class _Peer:
+    """A peer while its lines are read."""
+
+    public_key: str
+    preshared_key: str = ""
+    endpoint: str = ""
+    keepalive: int = 0
+    allowed_ips: list[IPPrefix] = field(default_factory=list)
+    sec: int = 0
+    nsec: int = 0
+    rx: int = 0
+    tx: int = 0
+
+    def state(self) -> WireguardPeerState:
+        return WireguardPeerState(
+            public_key=self.public_key, preshared_key=self.preshared_key, endpoint=self.endpoint,
+            persistent_keepalive=self.keepalive, allowed_ips=tuple(self.allowed_ips),
+            last_handshake=self.sec + self.nsec / 1e9, rx_bytes=self.rx, tx_bytes=self.tx)
+
+
+def parse_uapi_get(text: str) -> WireguardDevice:
+    """The device of a `get=1` answer; WireguardError for a malformed answer or a non-zero errno."""
+    private, port, fwmark = "", 0, 0
+    peers: list[_Peer] = []
+    errno: int | None = None
+    for line in text.splitlines():
+        if not line:
+            break
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise WireguardError(f"UAPI answer: line {line!r} is not key=value")
+        peer = peers[-1] if peers else None
+        if key == "errno":
+            errno = _int(value, key)
+        elif key == "public_key":
+            peers.append(_Peer(_b64(value, key)))
+        elif peer is None:
+            if key == "private_key":
+                private = _b64(value, key)
+            elif key == "listen_port":
+                port = _int(value, key)
+            elif key == "fwmark":
+                fwmark = _int(value, key)
+        elif key == "preshared_key":
+            peer.preshared_key = _b64(value, key)
+        elif key == "endpoint":
+            peer.endpoint = _endpoint(value, key)
+        elif key == "allowed_ip":
+            try:
+                peer.allowed_ips.append(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                raise WireguardError(f"allowed_ip: {value!r} is not a prefix") from None
+        elif key == "persistent_keepalive_interval":
+            peer.keepalive = _int(value, key)
+        elif key == "rx_bytes":
+            peer.rx = _int(value, key)
+        elif key == "tx_bytes":
+            peer.tx = _int(value, key)
+        elif key == "last_handshake_time_sec":
+            peer.sec = _int(value, key)
+        elif key == "last_handshake_time_nsec":
+            peer.nsec = _int(value, key)
+    if errno is None:
+        raise WireguardError(f"errno: missing from the UAPI answer {text[:80]!r}")
+    if errno:
+        raise WireguardError(f"UAPI get failed with errno {errno}")
+    return WireguardDevice(private_key=private, public_key=public_key(private) if private else "",
+                           listen_port=port, fwmark=fwmark, peers=tuple(p.state() for p in peers))
+
+
+def differences(spec: WireguardSpec, device: WireguardDevice) -> list[str]:
+    """What of `spec` the device does not have, one phrase each (keys shortened to 8 characters).
+
+    A listen port or endpoint the spec leaves unset is not compared (the device chooses the port;
+    a peer without a configured endpoint learns one).
+    """
+    out: list[str] = []
+    if spec.private_key and device.private_key != _norm_key(spec.private_key):
+        out.append("private key")
+    if spec.listen_port and device.listen_port != spec.listen_port:
+        out.append(f"listen port {device.listen_port} -> {spec.listen_port}")
+    if device.fwmark != spec.firewall_mark:
+        out.append(f"fwmark {device.fwmark} -> {spec.firewall_mark}")
+    have = {p.public_key: p for p in device.peers}
+    want = {_norm_key(p.public_key): p for p in spec.peers}
+    for key in have.keys() - want.keys():
+        out.append(f"unexpected peer {key[:8]}")
+    for key, peer in want.items():
+        state = have.get(key)
+        if state is None:
+            out.append(f"missing peer {key[:8]}")
+            continue
+        if _norm_key(peer.preshared_key) != state.preshared_key:
+            out.append(f"peer {key[:8]} preshared key")
+        if peer.endpoint and _endpoint(peer.endpoint, "endpoint") != state.endpoint:
+            out.append(f"peer {key[:8]} endpoint {state.endpoint or '(none)'} -> {peer.endpoint}")
+        if _keepalive(peer) != state.persistent_keepalive:
+            out.append(f"peer {key[:8]} keepalive {state.persistent_keepalive} -> {_keepalive(peer)}")
+        if set(peer.allowed_ips) != set(state.allowed_ips):
+            out.append(f"peer {key[:8]} allowed ips {','.join(map(str, state.allowed_ips)) or '(none)'} -> "
+                       f"{','.join(map(str, peer.allowed_ips)) or '(none)'}")
+    return out
+
+
+def _norm_key(key: str) -> str:
+    """A base64 key as UAPI parsing renders it ("" for no key or the all-zero key)."""
+    if not key:
+        return ""
+    raw = binascii.a2b_base64(key.encode("ascii"))
+    return "" if raw == bytes(KEY_LEN) else binascii.b2a_base64(raw, newline=False).decode()
+
+
+def validate(spec: WireguardSpec) -> None:
+    """Raise WireguardError for the first key or endpoint of `spec` that cannot be applied."""
+    uapi_set(spec)
+
+
+# --- generic netlink (kernel wireguard) ---
+
+
+def _attr(kind: int, payload: bytes) -> bytes:
+    length = 4 + len(payload)
+    return struct.pack("=HH", length, kind) + payload + bytes(-length % 4)
+
+
+def _nested(kind: int, parts: Iterable[bytes]) -> bytes:
+    return _attr(kind | NLA_F_NESTED, b"".join(parts))
+
+
+def _sockaddr(endpoint: str, field: str) -> bytes:
+    addr, port = parse_endpoint(endpoint, field)
+    if addr.version == 4:
+        return struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + addr.packed + bytes(8)
+    return struct.pack("=H", socket.AF_INET6) + struct.pack("!HI", port, 0) + addr.packed + struct.pack("=I", 0)
+
+
+def _allowed_ip(prefix: IPPrefix) -> bytes:
+    family = socket.AF_INET if prefix.version == 4 else socket.AF_INET6
+    return _nested(0, [
+        _attr(WGALLOWEDIP_A_FAMILY, struct.pack("=H", family)),
+        _attr(WGALLOWEDIP_A_IPADDR, prefix.network_address.packed),
+        _attr(WGALLOWEDIP_A_CIDR_MASK, struct.pack("=B", prefix.prefixlen)),
+    ])
+
+
+def _genl_peer(i: int, peer: WireguardPeer) -> bytes:
+    parts = [
+        _attr(WGPEER_A_PUBLIC_KEY, decode_key(peer.public_key, f"peers[{i}].public_key")),
+        _attr(WGPEER_A_FLAGS, struct.pack("=I", WGPEER_F_REPLACE_ALLOWEDIPS)),
+    ]
+    if peer.preshared_key:
+        parts.append(_attr(WGPEER_A_PRESHARED_KEY, decode_key(peer.preshared_key, f"peers[{i}].preshared_key")))
+    if peer.endpoint:
+        parts.append(_attr(WGPEER_A_ENDPOINT, _sockaddr(peer.endpoint, f"peers[{i}].endpoint")))
+    parts.append(_attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, struct.pack("=H", _keepalive(peer))))
+    parts.append(_nested(WGPEER_A_ALLOWEDIPS, [_allowed_ip(p) for p in peer.allowed_ips]))
+    return _nested(0, parts)
+
+
+def build_set_device(spec: WireguardSpec, ifname: str, family: int, *, seq: int = 0) -> bytes:
+    """The WG_CMD_SET_DEVICE request (netlink header included) replacing the config of device `ifname`.
+
+    `family` is the id the kernel gave the "wireguard" generic netlink family. All peers are replaced
+    (WGDEVICE_F_REPLACE_PEERS), each with its allowed IPs (WGPEER_F_REPLACE_ALLOWEDIPS). A request too
+    big for one message (hundreds of peers) is not split.
+    """
+    attrs = [_attr(WGDEVICE_A_IFNAME, ifname.encode() + b"\0")]
+    if spec.private_key:
+        attrs.append(_attr(WGDEVICE_A_PRIVATE_KEY, decode_key(spec.private_key, "private_key")))
+    attrs.append(_attr(WGDEVICE_A_FLAGS, struct.pack("=I", WGDEVICE_F_REPLACE_PEERS)))
+    if spec.listen_port:
+        attrs.append(_attr(WGDEVICE_A_LISTEN_PORT, struct.pack("=H", spec.listen_port)))
+    attrs.append(_attr(WGDEVICE_A_FWMARK, struct.pack("=I", spec.firewall_mark)))
+    if spec.peers:
+        attrs.append(_nested(WGDEVICE_A_PEERS, [_genl_peer(i, p) for i, p in enumerate(spec.peers)]))
+    body = struct.pack("=BBH", WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0) + b"".join(attrs)
+    return struct.pack("=IHHII", 16 + len(body), family, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
