@@ -14,6 +14,10 @@ from nslab.process import Process
 from nslab.wait import wait_for
 
 BIN = Path(sys.executable).parent
+# Run the daemon with the node's own directory as /run (so /var/run/wireguard, where wireguard-go puts its
+# sockets, is private to the node and survives a daemon restart); the mount is in the daemon's own
+# mount namespace.
+PRIVATE_RUN = 'mount --bind "$0" /run && exec "$@"'
 
 
 class Networkd:
@@ -27,9 +31,11 @@ class Networkd:
         self.state_dir = self.dir / "state"
         self.etc_dir = self.dir / "etc"
         self.log = self.dir / "networkd.log"
+        self.run_dir = self.dir / "run"  # the daemon's /run
         self.cmdline = cmdline
         self.args = list(args)
         self.etc_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(exist_ok=True)
         self.config: Path | None = None
         if config is not None:
             self.config = self.dir / "config.yaml"
@@ -51,9 +57,9 @@ class Networkd:
         return argv + self.args
 
     def start(self, timeout: float = 15.0) -> Networkd:
-        """Start the daemon and wait until its API answers."""
+        """Start the daemon (with `run_dir` as its /run) and wait until its API answers."""
         self.socket.unlink(missing_ok=True)
-        popen = self.node.run(self.argv(), stdout=self.log)
+        popen = self.node.run(["sh", "-c", PRIVATE_RUN, str(self.run_dir), *self.argv()], stdout=self.log)
         self.process = self.node.lab.processes[-1]
         assert self.process.popen is popen
 
@@ -84,6 +90,11 @@ class Networkd:
         if check and out.returncode != 0:
             raise AssertionError(f"netctl {' '.join(args)} failed ({out.returncode}): {out.stderr}")
         return out
+
+    def nsenter(self, argv: Sequence[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+        """Run a command in the daemon's network and mount namespaces (sees its /run); changes nothing itself."""
+        return subprocess.run(["nsenter", "--target", str(self.pid), "--net", "--mount", *argv], capture_output=True,
+                              text=True, timeout=timeout, check=False)
 
     def hostname(self) -> str:
         """The hostname in the daemon's own UTS namespace (read with nsenter, changes nothing)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv6Address
@@ -19,10 +20,14 @@ from networkd.kernel.messages import (
 )
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, BridgeInfo, KernelLink
+from networkd.kernel.wggo import WireguardGo
+from networkd.kernel.wireguard import differences, uapi_set, validate
 from networkd.resources.base import Resource, Spec
 from networkd.resources.enums import LinkType
-from networkd.resources.link import BondMasterSpec, BridgeMasterSpec, LinkSpec
+from networkd.resources.link import BondMasterSpec, BridgeMasterSpec, LinkSpec, WireguardSpec
 from networkd.runtime import Context
+
+WIREGUARD_POLL = 5.0  # seconds between checks of userspace WireGuard devices for drift (UAPI has no events)
 
 
 def find_link(links: Sequence[KernelLink], name: str, *, aliases: bool) -> KernelLink | None:
@@ -189,14 +194,21 @@ class LinkSpecController(Applier[Netlink]):
     flag when the spec sets it (`multicast` None leaves it as it is, as in Talos), and up/down.
     A physical link's master is only changed when the spec names one, or to release it from the master
     this process put it in; a logical link's master always follows its spec. Physical specs may also name
-    a link by its alias or alternative name. WireGuard keys and peers are not applied (the kernel API
-    used here has none).
+    a link by its alias or alternative name.
 
     Bridge and bond settings change on the existing link, so its index, its ports and its addresses
     stay: a bridge's STP and VLAN filtering live; a bond's options live where the kernel allows it,
     otherwise the bond is brought down for the change and up again (BOND_OPTIONS_DOWN), and for mode
     and fail_over_mac it also loses its ports first (BOND_OPTIONS_NO_PORTS; the ports' specs enslave
     them again in the same pass, as Talos does).
+
+    WireGuard: the link is created over netlink; when the kernel has no wireguard kind (EOPNOTSUPP), a
+    wireguard-go process serves it instead (a tun link, see `networkd.kernel.wggo`), and its keys,
+    port, fwmark and peers are applied over UAPI, in place (unchanged peers keep their sessions). The
+    device is compared with its spec on every pass and every WIREGUARD_POLL seconds; a difference is
+    put back and logged ("drift: configured wireguard wg0: missing peer ..."). A restarted daemon
+    adopts a running wireguard-go device as it is; deleting the spec deletes the link, which stops
+    wireguard-go. Keys and peers of a kernel wireguard device are not applied yet (said once).
     """
 
     name = "network.LinkSpecController"
@@ -206,9 +218,21 @@ class LinkSpecController(Applier[Netlink]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._enslaved: set[str] = set()  # links this process put in a master
+        self._wg: WireguardGo | None = None
 
     async def open(self, stack: contextlib.AsyncExitStack) -> Netlink:
         return await stack.enter_async_context(await Netlink.open())
+
+    def wireguard_go(self, ctx: Context) -> WireguardGo:
+        """The wireguard-go devices; one for the controller's life, across its restarts."""
+        if self._wg is None:
+            self._wg = WireguardGo(ctx.logger)
+        return self._wg
+
+    def _userspace(self, ctx: Context, spec: LinkSpec, link: KernelLink | None) -> bool:
+        """Whether `link` is the wireguard-go device of a wireguard spec."""
+        return (spec.kind == "wireguard" and link is not None and link.kind == "tun"
+                and self.wireguard_go(ctx).serving(spec.name))
 
     async def reconcile(self, ctx: Context, kernel: Netlink, *, sweep: bool) -> list[KernelError]:
         live, dying = self.specs(ctx)
@@ -220,9 +244,7 @@ class LinkSpecController(Applier[Netlink]):
             link = find_link(links, spec.name, aliases=False)
             try:
                 if spec.logical and link is not None and link.kind:
-                    if await kernel.link_del(link.index):
-                        lines.append(f"deleted link {spec.name} ({link.kind})")
-                        self._forget_dependents(spec.name)
+                    await self._delete(ctx, kernel, spec, link, f"deleted link {spec.name} ({spec.kind})", lines)
                     links = await kernel.links()
             except KernelError as e:
                 errors.append(e)
@@ -235,10 +257,57 @@ class LinkSpecController(Applier[Netlink]):
                 links = await self._sync(ctx, kernel, links, spec, lines)
             except KernelError as e:
                 errors.append(e)
-            except ValueError as e:
+            except ValueError as e:  # WireguardError too
                 self.say(ctx, f"link {spec.name}: {e}", logging.WARNING)
         log_changes(ctx, "link", lines)
+        if any(cast(LinkSpec, res.spec).kind == "wireguard" for res in live):
+            ctx.wake_after(WIREGUARD_POLL)
         return errors
+
+    async def _delete(self, ctx: Context, kernel: Netlink, spec: LinkSpec, link: KernelLink, line: str,
+                      lines: list[str]) -> None:
+        """Delete a logical link (and wait for the wireguard-go serving it to exit)."""
+        wg = self.wireguard_go(ctx)
+        pid = wg.pid(spec.name) if self._userspace(ctx, spec, link) else None
+        if await kernel.link_del(link.index):
+            lines.append(line)
+            self._forget_dependents(spec.name)
+        await wg.stopped(spec.name, pid)
+
+    async def _create(self, ctx: Context, kernel: Netlink, spec: LinkSpec, args: dict[str, Any]) -> str:
+        """Create a logical link; a wireguard link falls back to wireguard-go. Returns what was made ("" if
+        the link existed)."""
+        if spec.kind == "wireguard":
+            validate(spec.wireguard or WireguardSpec())  # a bad key makes no link at all
+        try:
+            return f"({spec.kind})" if await kernel.link_add(spec.name, spec.kind, **args) else ""
+        except KernelError as e:
+            if spec.kind != "wireguard" or e.errno != errno.EOPNOTSUPP:
+                raise
+        pid = await self.wireguard_go(ctx).start(spec.name)
+        return f"(wireguard, userspace: wireguard-go pid {pid})"
+
+    async def _configure_wireguard(self, ctx: Context, spec: LinkSpec, link: KernelLink, drift: str,
+                                   lines: list[str]) -> bool:
+        """Make a wireguard device's keys, port, fwmark and peers match the spec; False while it cannot."""
+        if not self._userspace(ctx, spec, link):
+            self.say(ctx, f"link {spec.name}: keys and peers of a kernel wireguard device are not applied yet",
+                     logging.WARNING)
+            return True
+        wg = self.wireguard_go(ctx)
+        want = spec.wireguard or WireguardSpec()
+        device = await wg.get(spec.name)
+        if device is None:
+            self.say(ctx, f"link {spec.name}: wireguard-go does not answer on {wg.socket(spec.name)}")
+            return False
+        adopted = wg.adopt(spec.name)
+        if adopted is not None:
+            lines.append(f"adopted wireguard-go device {spec.name} (pid {adopted})")
+        changed = differences(want, device)
+        if changed:
+            await wg.set(spec.name, uapi_set(want, present=[p.public_key for p in device.peers]))
+            lines.append(f"{drift}configured wireguard {spec.name}: {', '.join(changed)}")
+        return True
 
     def _forget_dependents(self, name: str) -> None:
         """After deleting link `name` or releasing its ports: they and links on it lose it through us, not by drift."""
@@ -256,15 +325,13 @@ class LinkSpecController(Applier[Netlink]):
         link = find_link(links, name, aliases=not spec.logical)
         if spec.logical and spec.kind not in LINK_KINDS:
             raise ValueError(f"link kind {spec.kind!r} is not supported")
-        if link is not None and spec.logical:
+        if link is not None and spec.logical and not self._userspace(ctx, spec, link):
             if not link.kind:
                 self.say(ctx, f"link {name}: a physical link has this name; not turning it into a {spec.kind}")
                 return links
             why = _mismatch(spec, link, links)
             if why:
-                await kernel.link_del(link.index)
-                lines.append(f"{drift}re-creating link {name}: {why}")
-                self._forget_dependents(name)
+                await self._delete(ctx, kernel, spec, link, f"{drift}re-creating link {name}: {why}", lines)
                 link = None
         if link is None:
             if not spec.logical:
@@ -273,8 +340,9 @@ class LinkSpecController(Applier[Netlink]):
             if args is None:
                 self.say(ctx, f"link {name}: waiting for its parent {spec.parent_name or '(none given)'}")
                 return links
-            if await kernel.link_add(name, spec.kind, **args):
-                lines.append(f"{drift}created link {name} ({spec.kind})")
+            made = await self._create(ctx, kernel, spec, args)
+            if made:
+                lines.append(f"{drift}created link {name} {made}")
             links = await kernel.links()
             link = find_link(links, name, aliases=False)
             if link is None:
@@ -317,6 +385,8 @@ class LinkSpecController(Applier[Netlink]):
         if up != spec.up:
             await kernel.link_set(link.index, up=spec.up)
             lines.append(f"{drift}brought link {name} {'up' if spec.up else 'down'}")
+        if spec.kind == "wireguard" and spec.logical:
+            done = await self._configure_wireguard(ctx, spec, link, drift, lines) and done
         if done:
             self.applied(name, spec)
         return links

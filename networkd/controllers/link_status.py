@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import logging
 import socket
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from networkd.controllers.observers import KernelObserver
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BondOptions, KernelLink
+from networkd.kernel.wggo import WireguardGo
+from networkd.kernel.wireguard import WireguardDevice
 from networkd.resources.base import Spec
 from networkd.resources.enums import (
     ADLACPActive,
@@ -39,10 +43,15 @@ from networkd.resources.link import (
     STPSpec,
     VethSpec,
     VLANSpec,
+    WireguardPeer,
+    WireguardSpec,
 )
 from networkd.resources.network import NETWORK
-from networkd.resources.values import HardwareAddr
+from networkd.resources.values import Duration, HardwareAddr
 from networkd.runtime import Context
+
+if TYPE_CHECKING:
+    from networkd.kernel.hub import KernelHub
 
 # IFLA_OPERSTATE as pyroute2 names it, in the kernel's order (IF_OPER_*, RFC 2863).
 _OPER_STATES = {name: OperationalState.of(n) for n, name in enumerate(
@@ -189,7 +198,7 @@ def link_status(link: KernelLink, by_index: Mapping[int, KernelLink], facts: Dev
     """The status of a dumped link; `by_index` is the whole dump (for a veth's peer).
 
     Kind-specific parts are set for their kind only: vlan, bridge and bond settings, a veth's peer.
-    VRF tables and WireGuard state are not in the kernel records and stay unset.
+    VRF tables and WireGuard state are not in the kernel records and stay unset (see wireguard_status).
     """
     return LinkStatus(
         alias=link.alias,
@@ -226,12 +235,32 @@ def link_status(link: KernelLink, by_index: Mapping[int, KernelLink], facts: Dev
     )
 
 
+def wireguard_status(device: WireguardDevice) -> WireguardSpec:
+    """The public part of a WireGuard device's configuration (no private or preshared key)."""
+    return WireguardSpec(
+        public_key=device.public_key, listen_port=device.listen_port, firewall_mark=device.fwmark,
+        peers=tuple(WireguardPeer(public_key=p.public_key, endpoint=p.endpoint,
+                                  persistent_keepalive_interval=Duration(seconds=p.persistent_keepalive),
+                                  allowed_ips=p.allowed_ips) for p in device.peers))
+
+
+WIREGUARD_POLL = 5.0  # seconds between reads of userspace WireGuard devices (their changes make no netlink event)
+
+
 class LinkStatusController(KernelObserver):
-    """Mirrors `ip link`; logs carrier changes of physical links, as Talos does."""
+    """Mirrors `ip link`; logs carrier changes of physical links, as Talos does.
+
+    A tun link served by wireguard-go also gets its WireGuard public key, port, fwmark and peers, read
+    over UAPI on every pass and every WIREGUARD_POLL seconds while such a link exists.
+    """
 
     name = "network.LinkStatusController"
     kinds = ("link",)
     status = LinkStatus.TYPE
+
+    def __init__(self, hub: KernelHub) -> None:
+        super().__init__(hub)
+        self.wireguard = WireguardGo(logging.getLogger(self.name))  # only read: it starts no device
 
     async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
         links = await nl.links()
@@ -239,6 +268,11 @@ class LinkStatusController(KernelObserver):
         observed: dict[str, Spec] = {}
         for link in links:
             status = link_status(link, by_index, device_facts(link.name))
+            if link.kind == "tun" and self.wireguard.serving(link.name):
+                ctx.wake_after(WIREGUARD_POLL)
+                device = await self.wireguard.get(link.name)
+                if device is not None:
+                    status = replace(status, wireguard=wireguard_status(device))
             before = ctx.get(NETWORK, LinkStatus.TYPE, link.name)
             was_up = before is not None and isinstance(before.spec, LinkStatus) and before.spec.link_state
             if status.physical() and status.link_state != was_up:
