@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from networkd.kernel.errors import KernelError
 from networkd.kernel.monitor import Kind
+from networkd.kernel.wggo import WireguardGo
 from networkd.resources.base import Resource, ResourceType, Spec
 from networkd.resources.network import NETWORK
 from networkd.runtime import Context, Controller, Input, InputKind, tearing_down
@@ -146,12 +147,14 @@ def log_changes(ctx: Context, what: str, lines: list[str], *, count: int | None 
 
 
 def applier_controllers(opts: Options, hub: KernelHub) -> list[Controller]:
-    """The link, address, route and routing rule appliers, all watching `hub` (no option tunes them yet)."""
+    """The link, address, route and routing rule appliers, all watching `hub`; wireguard links fall back to
+    wireguard-go (no option tunes them yet)."""
     # imported here: the applier modules import Applier from this module
     from networkd.controllers.address_spec import AddressSpecController
     from networkd.controllers.link_spec import LinkSpecController
     from networkd.controllers.route_spec import RouteSpecController
     from networkd.controllers.routing_rule_spec import RoutingRuleSpecController
 
-    return [LinkSpecController(hub), AddressSpecController(hub), RouteSpecController(hub),
+    wireguard_go = WireguardGo(logging.getLogger("networkd.wireguard-go"))
+    return [LinkSpecController(hub, wireguard_go=wireguard_go), AddressSpecController(hub), RouteSpecController(hub),
             RoutingRuleSpecController(hub)]

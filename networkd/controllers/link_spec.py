@@ -215,24 +215,19 @@ class LinkSpecController(Applier[Netlink]):
     spec_type = LinkSpec.TYPE
     kinds = ("link",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wireguard_go: WireguardGo | None = None, **kwargs: Any) -> None:
+        """`wireguard_go`: the userspace fallback for wireguard links (None: a refused kind is an error)."""
         super().__init__(*args, **kwargs)
         self._enslaved: set[str] = set()  # links this process put in a master
-        self._wg: WireguardGo | None = None
+        self._wg = wireguard_go
 
     async def open(self, stack: contextlib.AsyncExitStack) -> Netlink:
         return await stack.enter_async_context(await Netlink.open())
 
-    def wireguard_go(self, ctx: Context) -> WireguardGo:
-        """The wireguard-go devices; one for the controller's life, across its restarts."""
-        if self._wg is None:
-            self._wg = WireguardGo(ctx.logger)
-        return self._wg
-
-    def _userspace(self, ctx: Context, spec: LinkSpec, link: KernelLink | None) -> bool:
+    def _userspace(self, spec: LinkSpec, link: KernelLink | None) -> bool:
         """Whether `link` is the wireguard-go device of a wireguard spec."""
-        return (spec.kind == "wireguard" and link is not None and link.kind == "tun"
-                and self.wireguard_go(ctx).serving(spec.name))
+        return (self._wg is not None and spec.kind == "wireguard" and link is not None and link.kind == "tun"
+                and self._wg.serving(spec.name))
 
     async def reconcile(self, ctx: Context, kernel: Netlink, *, sweep: bool) -> list[KernelError]:
         live, dying = self.specs(ctx)
@@ -267,12 +262,13 @@ class LinkSpecController(Applier[Netlink]):
     async def _delete(self, ctx: Context, kernel: Netlink, spec: LinkSpec, link: KernelLink, line: str,
                       lines: list[str]) -> None:
         """Delete a logical link (and wait for the wireguard-go serving it to exit)."""
-        wg = self.wireguard_go(ctx)
-        pid = wg.pid(spec.name) if self._userspace(ctx, spec, link) else None
+        wg = self._wg if self._userspace(spec, link) else None
+        pid = wg.pid(spec.name) if wg is not None else None
         if await kernel.link_del(link.index):
             lines.append(line)
             self._forget_dependents(spec.name)
-        await wg.stopped(spec.name, pid)
+        if wg is not None:
+            await wg.stopped(spec.name, pid)
 
     async def _create(self, ctx: Context, kernel: Netlink, spec: LinkSpec, args: dict[str, Any]) -> str:
         """Create a logical link; a wireguard link falls back to wireguard-go. Returns what was made ("" if
@@ -282,19 +278,19 @@ class LinkSpecController(Applier[Netlink]):
         try:
             return f"({spec.kind})" if await kernel.link_add(spec.name, spec.kind, **args) else ""
         except KernelError as e:
-            if spec.kind != "wireguard" or e.errno != errno.EOPNOTSUPP:
+            if spec.kind != "wireguard" or e.errno != errno.EOPNOTSUPP or self._wg is None:
                 raise
-        pid = await self.wireguard_go(ctx).start(spec.name)
+        pid = await self._wg.start(spec.name)
         return f"(wireguard, userspace: wireguard-go pid {pid})"
 
     async def _configure_wireguard(self, ctx: Context, spec: LinkSpec, link: KernelLink, drift: str,
                                    lines: list[str]) -> bool:
         """Make a wireguard device's keys, port, fwmark and peers match the spec; False while it cannot."""
-        if not self._userspace(ctx, spec, link):
+        wg = self._wg
+        if wg is None or not self._userspace(spec, link):
             self.say(ctx, f"link {spec.name}: keys and peers of a kernel wireguard device are not applied yet",
                      logging.WARNING)
             return True
-        wg = self.wireguard_go(ctx)
         want = spec.wireguard or WireguardSpec()
         device = await wg.get(spec.name)
         if device is None:
@@ -325,7 +321,7 @@ class LinkSpecController(Applier[Netlink]):
         link = find_link(links, name, aliases=not spec.logical)
         if spec.logical and spec.kind not in LINK_KINDS:
             raise ValueError(f"link kind {spec.kind!r} is not supported")
-        if link is not None and spec.logical and not self._userspace(ctx, spec, link):
+        if link is not None and spec.logical and not self._userspace(spec, link):
             if not link.kind:
                 self.say(ctx, f"link {name}: a physical link has this name; not turning it into a {spec.kind}")
                 return links

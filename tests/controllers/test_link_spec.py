@@ -5,13 +5,15 @@ the reason, after the in-memory tests covered them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import errno
 import logging
 import re
 from collections.abc import Callable
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -23,6 +25,8 @@ from networkd.kernel.errors import KernelError
 from networkd.kernel.hub import KernelHub
 from networkd.kernel.messages import BOND_ATTRS, Nest, build_link_add, build_link_change
 from networkd.kernel.types import IFF_MULTICAST, IFF_UP, BondOptions, BridgeInfo, KernelLink, VlanInfo
+from networkd.kernel.wggo import WireguardGo
+from networkd.kernel.wireguard import WireguardDevice, WireguardPeerState
 from networkd.resources.enums import BondMode, LACPRate, LinkType, VLANProtocol
 from networkd.resources.link import (
     BondMasterSpec,
@@ -33,9 +37,11 @@ from networkd.resources.link import (
     STPSpec,
     VethSpec,
     VLANSpec,
+    WireguardPeer,
+    WireguardSpec,
 )
 from networkd.resources.network import NETWORK
-from networkd.resources.values import HardwareAddr
+from networkd.resources.values import Duration, HardwareAddr
 from networkd.runtime import Runtime
 from networkd.state import State
 from tests.controllers.applier_lab import Appliers, Monitor, ip, latency, link, p50
@@ -131,8 +137,8 @@ class FakeNetlink:
 class FakeLinkSpecController(LinkSpecController):
     """The controller working on a FakeNetlink."""
 
-    def __init__(self, fake: FakeNetlink) -> None:
-        super().__init__(KernelHub())
+    def __init__(self, fake: FakeNetlink, wireguard_go: WireguardGo | None = None) -> None:
+        super().__init__(KernelHub(), wireguard_go=wireguard_go)
         self.fake = fake
 
     async def open(self, stack: contextlib.AsyncExitStack) -> Any:
@@ -145,7 +151,7 @@ PHYSICAL = (KernelLink(index=1, name="lo", type=772, flags=1, mtu=65536),
 
 
 async def converge(fake: FakeNetlink, specs: dict[str, LinkSpec], check: Callable[[], bool],
-                   state: State | None = None) -> Runtime:
+                   state: State | None = None, wireguard_go: WireguardGo | None = None) -> Runtime:
     """Run the controller over `specs` until `check()` holds; returns its runtime (`.state`, `.restarts`)."""
     state = state or State()
     for name, spec in specs.items():
@@ -155,7 +161,7 @@ async def converge(fake: FakeNetlink, specs: dict[str, LinkSpec], check: Callabl
         else:
             state.update(type(cur)(cur.metadata, spec), "test")
     runtime = Runtime(state, backoff_initial=0.01)
-    controller = FakeLinkSpecController(fake)
+    controller = FakeLinkSpecController(fake, wireguard_go)
     runtime.register(controller)
     async with anyio.create_task_group() as tg:
         tg.start_soon(runtime.run)
@@ -353,6 +359,132 @@ async def test_a_kernel_refusal_fails_the_pass_after_the_other_links() -> None:
                              and [call for call, _ in fake.calls].count("link_add") >= 2)
     assert "wg0" not in by_name(fake)
     assert runtime.restarts[NAME] >= 1  # the pass failed after bringing eth0 up; restarted with backoff, retried
+
+
+class FakeWireguardGo(WireguardGo):
+    """wireguard-go in memory: start adds a tun link to a FakeNetlink; `set=1` requests are interpreted."""
+
+    def __init__(self, fake: FakeNetlink) -> None:
+        super().__init__(logging.getLogger("test.wireguard-go"), socket_dir=Path("/nonexistent"))
+        self.fake = fake
+        self.devices: dict[str, WireguardDevice] = {}
+        self.requests: list[str] = []
+        self.stops: list[tuple[str, int | None]] = []
+
+    def serving(self, name: str) -> bool:
+        return name in self.devices and name in by_name(self.fake)
+
+    async def start(self, name: str) -> int:
+        index = max(link.index for link in self.fake.links_) + 1
+        self.fake.links_.append(KernelLink(index=index, name=name, kind="tun", type=65534, mtu=1420))
+        self.devices[name] = WireguardDevice(listen_port=40000)
+        self.adopt(name)  # known from now on, as a started device is
+        return 4242
+
+    async def get(self, name: str) -> WireguardDevice | None:
+        return self.devices.get(name) if self.serving(name) else None
+
+    async def set(self, name: str, text: str) -> None:
+        self.requests.append(text)
+        dev = self.devices[name]
+        peers = {p.public_key: p for p in dev.peers}
+        key = ""
+        for line in text.splitlines()[1:]:
+            field, _, value = line.partition("=")
+            b64 = base64.b64encode(bytes.fromhex(value)).decode() if field.endswith("key") else ""
+            if field == "private_key":
+                dev = dataclasses.replace(dev, private_key=b64)
+            elif field == "listen_port":
+                dev = dataclasses.replace(dev, listen_port=int(value))
+            elif field == "fwmark":
+                dev = dataclasses.replace(dev, fwmark=int(value))
+            elif field == "replace_peers":
+                peers = {}
+            elif field == "public_key":
+                key = b64
+                peers.setdefault(key, WireguardPeerState(public_key=key))
+            elif field == "remove":
+                del peers[key]
+            elif field == "endpoint":
+                peers[key] = dataclasses.replace(peers[key], endpoint=value)
+            elif field == "persistent_keepalive_interval":
+                peers[key] = dataclasses.replace(peers[key], persistent_keepalive=int(value))
+            elif field == "replace_allowed_ips":
+                peers[key] = dataclasses.replace(peers[key], allowed_ips=())
+            elif field == "allowed_ip":
+                peers[key] = dataclasses.replace(peers[key], allowed_ips=(*peers[key].allowed_ips,
+                                                                          ip_network(value)))
+        self.devices[name] = dataclasses.replace(dev, peers=tuple(peers.values()))
+
+    def pid(self, name: str) -> int | None:
+        return 4242 if self.serving(name) else None
+
+    async def stopped(self, name: str, pid: int | None) -> None:
+        self.stops.append((name, pid))
+        self.devices.pop(name, None)
+
+
+PRIV = "YAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+PEER1, PEER2 = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "7pOT3d1bXeTI5s8gaYy7G9wcHUBdBW713iYrcWuSFnU="
+
+
+def _wg_spec(*peers: WireguardPeer) -> LinkSpec:
+    return LinkSpec(name="wg0", logical=True, up=True, kind="wireguard", type=LinkType.NOHDR,
+                    wireguard=WireguardSpec(private_key=PRIV, listen_port=51820, peers=peers))
+
+
+@pytest.mark.anyio
+async def test_wireguard_falls_back_to_wireguard_go_and_keeps_its_config(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("networkd.controllers.link_spec.WIREGUARD_POLL", 0.02)
+    caplog.set_level(logging.INFO)
+    fake = FakeNetlink(*PHYSICAL)
+    fake.refuse["wireguard"] = errno.EOPNOTSUPP
+    wg = FakeWireguardGo(fake)
+    peer1 = WireguardPeer(public_key=PEER1, endpoint="10.0.0.2:51820", allowed_ips=(ip_network("10.7.0.2/32"),))
+    runtime = await converge(fake, {"wg0": _wg_spec(peer1)}, lambda: bool(wg.requests), wireguard_go=wg)
+    assert [call["kind"] for name, call in fake.calls if name == "link_add"] == ["wireguard"]  # netlink first
+    dev = wg.devices["wg0"]
+    assert (dev.private_key, dev.listen_port, [p.public_key for p in dev.peers]) == (PRIV, 51820, [PEER1])
+    assert dev.peers[0].endpoint == "10.0.0.2:51820" and by_name(fake)["wg0"].up
+    assert "created link wg0 (wireguard, userspace: wireguard-go pid 4242)" in caplog.text
+    assert runtime.restarts.get(NAME, 0) == 0
+
+    # a peer added: applied in place (the present peer is kept, not replaced); then, with the same
+    # controller, a peer removed behind its back is put back at the next poll and logged as drift
+    peer2 = WireguardPeer(public_key=PEER2, persistent_keepalive_interval=Duration(seconds=25))
+    state, removed = runtime.state, []
+
+    def added_then_restored() -> bool:
+        peers = wg.devices["wg0"].peers
+        if len(peers) == 2 and not removed:
+            assert "replace_peers" not in wg.requests[-1] and peers[1].persistent_keepalive == 25
+            wg.devices["wg0"] = dataclasses.replace(wg.devices["wg0"], peers=peers[:1])
+            removed.append(peers[1])
+            return False
+        return bool(removed) and len(peers) == 2
+
+    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, added_then_restored, state, wireguard_go=wg)
+    assert "configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
+    assert "drift: configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
+    assert [name for name, _ in fake.calls].count("link_add") == 1  # the device was never re-created
+    assert "adopted" not in caplog.text  # the device this process started
+
+    # teardown: the link deleted and wireguard-go waited for
+    state.teardown(NETWORK, TYPE, "wg0", "test")
+    await converge(fake, {}, lambda: not state.get(NETWORK, TYPE, "wg0").metadata.finalizers, state, wireguard_go=wg)
+    assert "wg0" not in by_name(fake) and wg.stops == [("wg0", 4242)]
+
+
+@pytest.mark.anyio
+async def test_wireguard_bad_key_makes_no_link(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fake = FakeNetlink(*PHYSICAL)
+    wg = FakeWireguardGo(fake)
+    spec = dataclasses.replace(_wg_spec(WireguardPeer(public_key="AAAA")))
+    await converge(fake, {"wg0": spec}, lambda: "peers[0].public_key" in caplog.text, wireguard_go=wg)
+    assert "link wg0: peers[0].public_key: decodes to 3 bytes; a WireGuard key is 32 bytes" in caplog.text
+    assert "wg0" not in by_name(fake) and not fake.calls
 
 
 # the kernel
