@@ -239,7 +239,7 @@ class LinkSpecController(Applier[Netlink]):
             link = find_link(links, spec.name, aliases=False)
             try:
                 if spec.logical and link is not None and link.kind:
-                    await self._delete(ctx, kernel, spec, link, f"deleted link {spec.name} ({spec.kind})", lines)
+                    await self._delete(kernel, spec, link, f"deleted link {spec.name} ({spec.kind})", lines)
                     links = await kernel.links()
             except KernelError as e:
                 errors.append(e)
@@ -259,8 +259,7 @@ class LinkSpecController(Applier[Netlink]):
             ctx.wake_after(WIREGUARD_POLL)
         return errors
 
-    async def _delete(self, ctx: Context, kernel: Netlink, spec: LinkSpec, link: KernelLink, line: str,
-                      lines: list[str]) -> None:
+    async def _delete(self, kernel: Netlink, spec: LinkSpec, link: KernelLink, line: str, lines: list[str]) -> None:
         """Delete a logical link (and wait for the wireguard-go serving it to exit)."""
         wg = self._wg if self._userspace(spec, link) else None
         pid = wg.pid(spec.name) if wg is not None else None
@@ -270,7 +269,7 @@ class LinkSpecController(Applier[Netlink]):
         if wg is not None:
             await wg.stopped(spec.name, pid)
 
-    async def _create(self, ctx: Context, kernel: Netlink, spec: LinkSpec, args: dict[str, Any]) -> str:
+    async def _create(self, kernel: Netlink, spec: LinkSpec, args: dict[str, Any]) -> str:
         """Create a logical link; a wireguard link falls back to wireguard-go. Returns what was made ("" if
         the link existed)."""
         if spec.kind == "wireguard":
@@ -327,7 +326,7 @@ class LinkSpecController(Applier[Netlink]):
                 return links
             why = _mismatch(spec, link, links)
             if why:
-                await self._delete(ctx, kernel, spec, link, f"{drift}re-creating link {name}: {why}", lines)
+                await self._delete(kernel, spec, link, f"{drift}re-creating link {name}: {why}", lines)
                 link = None
         if link is None:
             if not spec.logical:
@@ -336,7 +335,7 @@ class LinkSpecController(Applier[Netlink]):
             if args is None:
                 self.say(ctx, f"link {name}: waiting for its parent {spec.parent_name or '(none given)'}")
                 return links
-            made = await self._create(ctx, kernel, spec, args)
+            made = await self._create(kernel, spec, args)
             if made:
                 lines.append(f"{drift}created link {name} {made}")
             links = await kernel.links()

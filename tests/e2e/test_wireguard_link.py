@@ -3,14 +3,16 @@
 Two nodes on a bridge, each daemon configured with a WireguardConfig: `wg show wg0 dump` (run in the
 daemon's namespaces, where its private /run holds the UAPI sockets) shows the configured keys, peers,
 endpoints and allowed IPs; the nodes ping over the tunnel; a peer change applied with
-`apply-config --mode=no-reboot` and a peer removed behind the daemon's back both reach `wg show`; a
-restarted daemon adopts the running wireguard-go; removing the document removes the link and the process.
+`apply-config --mode=no-reboot` and a peer removed behind the daemon's back both reach `wg show`; a killed
+wireguard-go is reaped and replaced; a restarted daemon adopts the running wireguard-go; removing the
+document removes the link and the process.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -124,20 +126,29 @@ def test_wireguard_go_tunnel(lab: Lab, userspace_wireguard: None, tmp_path: Path
 
     # drift: a peer removed with wg is put back and logged
     assert d1.nsenter(["wg", "set", "wg0", "peer", p3, "remove"]).returncode == 0
-    assert p3 not in _dump(d1)[1]
     wait_for(lambda: p3 in _dump(d1)[1], timeout=15, what="the removed peer restored")
     assert "drift: configured wireguard wg0: missing peer " + p3[:8] in d1.logs()
+
+    # wireguard-go killed: its link vanishes with it; the daemon reaps it and serves wg0 again
+    os.kill(wg_pid[0], signal.SIGKILL)
+    wait_for(lambda: (pids := _wireguard_go_pids(n1)) and pids != wg_pid, timeout=15, what="a new wireguard-go")
+    wait_for(lambda: f"wireguard-go for wg0 (pid {wg_pid[0]}) exited with -9" in d1.logs(), timeout=5,
+             what="the killed wireguard-go reaped")
+    wait_for(lambda: n1.ping("10.7.0.2", timeout=1), timeout=20, what="n1 -> n2 over the new wg0")
+    assert "drift: created link wg0" in d1.logs()
+    assert p3 in _dump(d1)[1]
+    wg_pid = _wireguard_go_pids(n1)
 
     # a restarted daemon adopts the running wireguard-go: same process, tunnel still up
     created = d1.logs().count("created link wg0")
     assert d1.stop() == 0
     assert _wireguard_go_pids(n1) == wg_pid
     d1.start()
-    wait_for(lambda: "wg0" in d1.netctl("get", "linkspecs").stdout, timeout=10, what="wg0 spec after restart")
+    wait_for(lambda: f"adopted wireguard-go device wg0 (pid {wg_pid[0]})" in d1.logs(), timeout=10,
+             what="wireguard-go adopted after the restart")
     assert n1.ping("10.7.0.2")
     assert _wireguard_go_pids(n1) == wg_pid
     assert d1.logs().count("created link wg0") == created and "re-creating link wg0" not in d1.logs()
-    assert f"adopted wireguard-go device wg0 (pid {wg_pid[0]})" in d1.logs()
 
     # the document removed: link and process gone on n1, n2 untouched
     plain = tmp_path / "n1-plain.yaml"
