@@ -20,7 +20,7 @@ from networkd.kernel.messages import (
 )
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, BridgeInfo, KernelLink
-from networkd.kernel.wggo import WireguardGo
+from networkd.kernel.wggo import WireguardGo, resolve_endpoints
 from networkd.kernel.wireguard import differences, uapi_set, validate
 from networkd.resources.base import Resource, Spec
 from networkd.resources.enums import LinkType
@@ -203,12 +203,13 @@ class LinkSpecController(Applier[Netlink]):
     them again in the same pass, as Talos does).
 
     WireGuard: the link is created over netlink; when the kernel has no wireguard kind (EOPNOTSUPP), a
-    wireguard-go process serves it instead (a tun link, see `networkd.kernel.wggo`), and its keys,
-    port, fwmark and peers are applied over UAPI, in place (unchanged peers keep their sessions). The
-    device is compared with its spec on every pass and every WIREGUARD_POLL seconds; a difference is
-    put back and logged ("drift: configured wireguard wg0: missing peer ..."). A restarted daemon
-    adopts a running wireguard-go device as it is; deleting the spec deletes the link, which stops
-    wireguard-go. Keys and peers of a kernel wireguard device are not applied yet (said once).
+    wireguard-go process serves it instead (a tun link, see `networkd.kernel.wggo`), and its keys, port,
+    fwmark and peers are applied over UAPI, in place (unchanged peers keep their sessions); an endpoint
+    given by name (legacy configs) is resolved on every pass. The device is compared with its spec on
+    every pass and every WIREGUARD_POLL seconds; a difference is put back and logged ("drift: configured
+    wireguard wg0: missing peer ..."). A restarted daemon adopts a running wireguard-go device as it is;
+    deleting the spec deletes the link, which stops wireguard-go. Keys and peers of a kernel wireguard
+    device are not applied yet (said once).
     """
 
     name = "network.LinkSpecController"
@@ -269,11 +270,12 @@ class LinkSpecController(Applier[Netlink]):
         if wg is not None:
             await wg.stopped(spec.name, pid)
 
-    async def _create(self, kernel: Netlink, spec: LinkSpec, args: dict[str, Any]) -> str:
+    async def _create(self, kernel: Netlink, spec: LinkSpec, args: dict[str, Any], wg_want: WireguardSpec | None
+                      ) -> str:
         """Create a logical link; a wireguard link falls back to wireguard-go. Returns what was made ("" if
         the link existed)."""
-        if spec.kind == "wireguard":
-            validate(spec.wireguard or WireguardSpec())  # a bad key makes no link at all
+        if wg_want is not None:
+            validate(wg_want)  # a bad key makes no link at all
         try:
             return f"({spec.kind})" if await kernel.link_add(spec.name, spec.kind, **args) else ""
         except KernelError as e:
@@ -282,15 +284,14 @@ class LinkSpecController(Applier[Netlink]):
         pid = await self._wg.start(spec.name)
         return f"(wireguard, userspace: wireguard-go pid {pid})"
 
-    async def _configure_wireguard(self, ctx: Context, spec: LinkSpec, link: KernelLink, drift: str,
-                                   lines: list[str]) -> bool:
+    async def _configure_wireguard(self, ctx: Context, spec: LinkSpec, link: KernelLink, want: WireguardSpec,
+                                   drift: str, lines: list[str]) -> bool:
         """Make a wireguard device's keys, port, fwmark and peers match the spec; False while it cannot."""
         wg = self._wg
         if wg is None or not self._userspace(spec, link):
             self.say(ctx, f"link {spec.name}: keys and peers of a kernel wireguard device are not applied yet",
                      logging.WARNING)
             return True
-        want = spec.wireguard or WireguardSpec()
         device = await wg.get(spec.name)
         if device is None:
             self.say(ctx, f"link {spec.name}: wireguard-go does not answer on {wg.socket(spec.name)}")
@@ -320,6 +321,9 @@ class LinkSpecController(Applier[Netlink]):
         link = find_link(links, name, aliases=not spec.logical)
         if spec.logical and spec.kind not in LINK_KINDS:
             raise ValueError(f"link kind {spec.kind!r} is not supported")
+        wg_want = None
+        if spec.logical and spec.kind == "wireguard":
+            wg_want = await resolve_endpoints(spec.wireguard or WireguardSpec())
         if link is not None and spec.logical and not self._userspace(spec, link):
             if not link.kind:
                 self.say(ctx, f"link {name}: a physical link has this name; not turning it into a {spec.kind}")
@@ -335,7 +339,7 @@ class LinkSpecController(Applier[Netlink]):
             if args is None:
                 self.say(ctx, f"link {name}: waiting for its parent {spec.parent_name or '(none given)'}")
                 return links
-            made = await self._create(kernel, spec, args)
+            made = await self._create(kernel, spec, args, wg_want)
             if made:
                 lines.append(f"{drift}created link {name} {made}")
             links = await kernel.links()
@@ -380,8 +384,8 @@ class LinkSpecController(Applier[Netlink]):
         if up != spec.up:
             await kernel.link_set(link.index, up=spec.up)
             lines.append(f"{drift}brought link {name} {'up' if spec.up else 'down'}")
-        if spec.kind == "wireguard" and spec.logical:
-            done = await self._configure_wireguard(ctx, spec, link, drift, lines) and done
+        if wg_want is not None:
+            done = await self._configure_wireguard(ctx, spec, link, wg_want, drift, lines) and done
         if done:
             self.applied(name, spec)
         return links

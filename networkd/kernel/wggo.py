@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import ipaddress
 import logging
 import os
 import signal
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 from networkd.kernel.wireguard import WireguardDevice, WireguardError, parse_uapi_get, uapi_errno
+from networkd.resources.link import WireguardPeer, WireguardSpec
 
 SOCKET_DIR = Path("/var/run/wireguard")
 BINARY = "wireguard-go"
@@ -158,3 +161,29 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return data[data.rindex(")") + 2] != "Z"
+
+
+async def resolve_endpoints(spec: WireguardSpec) -> WireguardSpec:
+    """`spec` with each peer endpoint given by host name replaced by the name's first address (as Talos does).
+
+    Names are looked up on every call (the system resolver caches, or not); WireguardError names the peer
+    whose endpoint does not resolve.
+    """
+    peers: list[WireguardPeer] = []
+    for i, peer in enumerate(spec.peers):
+        host, _, port = peer.endpoint.rpartition(":")
+        try:
+            ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+            literal = True
+        except ValueError:
+            literal = False
+        if not peer.endpoint or literal or not host or not port.isdigit():
+            peers.append(peer)  # an address, or something uapi_set reports by field
+            continue
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, int(port), type=socket.SOCK_DGRAM)
+        except OSError as e:
+            raise WireguardError(f"peers[{i}].endpoint: cannot resolve {host!r}: {e}") from None
+        addr = str(infos[0][4][0])
+        peers.append(dataclasses.replace(peer, endpoint=f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"))
+    return dataclasses.replace(spec, peers=tuple(peers))

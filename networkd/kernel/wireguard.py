@@ -8,7 +8,7 @@
 
 Keys are standard base64 in specs and hex on the UAPI wire; a bad key raises WireguardError naming its
 field (`peers[1].public_key`). Endpoints must be an IP address and a port (`10.0.0.1:51820`,
-`[fd00::1]:51820`): names are not resolved.
+`[fd00::1]:51820`): names are resolved before, by `networkd.kernel.wggo.resolve_endpoints`.
 """
 
 from __future__ import annotations

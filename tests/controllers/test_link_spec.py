@@ -11,6 +11,7 @@ import dataclasses
 import errno
 import logging
 import re
+import socket
 from collections.abc import Callable
 from ipaddress import ip_address, ip_network
 from pathlib import Path
@@ -474,6 +475,18 @@ async def test_wireguard_falls_back_to_wireguard_go_and_keeps_its_config(
     state.teardown(NETWORK, TYPE, "wg0", "test")
     await converge(fake, {}, lambda: not state.get(NETWORK, TYPE, "wg0").metadata.finalizers, state, wireguard_go=wg)
     assert "wg0" not in by_name(fake) and wg.stops == [("wg0", 4242)]
+
+
+@pytest.mark.anyio
+async def test_wireguard_endpoint_names_are_resolved() -> None:
+    fake = FakeNetlink(*PHYSICAL)
+    fake.refuse["wireguard"] = errno.EOPNOTSUPP
+    wg = FakeWireguardGo(fake)
+    expected = {f"{a}:51820" if a.version == 4 else f"[{a}]:51820"
+                for a in (ip_address(info[4][0]) for info in socket.getaddrinfo("localhost", 51820))}
+    spec = _wg_spec(WireguardPeer(public_key=PEER1, endpoint="localhost:51820"))
+    await converge(fake, {"wg0": spec}, lambda: bool(wg.requests), wireguard_go=wg)
+    assert wg.devices["wg0"].peers[0].endpoint in expected
 
 
 @pytest.mark.anyio
