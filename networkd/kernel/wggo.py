@@ -1,8 +1,10 @@
 """Userspace WireGuard: wireguard-go processes and their UAPI sockets, for kernels without the wireguard module.
 
-wireguard-go takes its socket directory from no flag or environment variable: it always serves
-`/var/run/wireguard/<name>.sock` (and exits when that file is removed), which is also where `wg`
-looks. The daemon therefore uses that directory; tests run the daemon with a private /run.
+wireguard-go takes its socket directory from no flag or environment variable (it reads only
+WG_TUN_FD, WG_UAPI_FD, WG_PROCESS_FOREGROUND and LOG_LEVEL; even a socket passed in WG_UAPI_FD is
+watched at the fixed path): it serves `/var/run/wireguard/<name>.sock` and exits when that file is
+removed. `wg` looks there too. The daemon therefore uses that directory; the lab runs each daemon with
+its own directory bind-mounted on /run (nslab.daemon), so nodes never share or touch the host's.
 
 Processes are started in the foreground (`wireguard-go -f <name>`), as children of the daemon, and
 reaped when they exit (a pidfd read in the event loop). A device whose socket answers is served
