@@ -6,8 +6,16 @@ from it by INIT-REBOOT, and offers the lease as network specs (Talos's dhcpparse
 follow the client: the saved lease while it is being re-requested (so that a restart does not
 disturb the network), the held lease while bound, renewing or rebinding, nothing otherwise.
 
-Not done: the ARP probe of a new address (RFC 2131 §2.2) that would feed ``AddressInUse``, and
-re-announcing a hostname that changes while a lease is held (the one at start is sent).
+A newly acquired address is probed with ARP before any of it is offered (RFC 2131 §2.2: "the
+client SHOULD probe the newly received address, e.g., with ARP"; RFC 5227 in ``operators.acd``,
+:data:`operators.acd.FAST` timing by default): on a conflict the client DECLINEs it and starts
+over 10 s later, and the lease never becomes specs. The lease file is written once the probe
+passes. Not probed: a lease resumed by INIT-REBOOT (its address is ours already, published from
+the saved lease since the start, so probing would test our own use of it) and a renewal that
+changes the address. If the ARP socket cannot be opened the address is used unprobed, with a
+warning.
+
+Not done: re-announcing a hostname that changes while a lease is held (the one at start is sent).
 """
 
 from __future__ import annotations
@@ -18,13 +26,14 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import anyio
 
 from networkd.operators.base import HostnameFn, Notify, OperatorOutputs
-from networkd.operators.rawsock import SERVER_PORT, PacketSocket, UDPSocket
+from networkd.operators.rawsock import SERVER_PORT, ArpSocket, PacketSocket, UDPSocket
 from networkd.resources.enums import (
     AddressFlags,
     ConfigLayer,
@@ -45,8 +54,10 @@ from networkd.resources.network import (
     RouteSpec,
     TimeServerSpec,
 )
+from operators import acd
 from operators.dhcpv4.client import (
     Action,
+    AddressInUse,
     ArmTimer,
     CancelTimer,
     Client,
@@ -79,11 +90,17 @@ _HOLDING = frozenset({State.BOUND, State.RENEWING, State.REBINDING})
 _RELEASE = object()  # queued by release()
 
 
+class _Slot(StrEnum):
+    """The driver's own timer slot, beside the client's."""
+
+    ACD = "acd"
+
+
 @dataclass(frozen=True, slots=True)
 class _Fired:
     """A timer came due; ``serial`` tells it from a later arming of the same slot."""
 
-    timer: Timer
+    timer: Timer | _Slot
     serial: int
 
 
@@ -155,8 +172,12 @@ class DHCP4Operator:
         *,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
         rng: random.Random | None = None,
+        probe_timing: acd.ProbeTiming | None = acd.FAST,
     ) -> None:
-        """Load a saved lease, if any; its outputs are offered at once while it is still valid."""
+        """Load a saved lease, if any; its outputs are offered at once while it is still valid.
+
+        ``probe_timing`` is the ARP probe's (``None``: use new addresses without probing).
+        """
         self.link_name = link_name
         self._settings = spec.dhcp4 or DHCP4OperatorSpec()
         self._path = Path(state_dir) / f"dhcp4-{link_name}.json"
@@ -166,6 +187,9 @@ class DHCP4Operator:
         self._use_hostname = not self._settings.skip_hostname_request
         self._client: Client | None = None
         self._events: asyncio.Queue[object] | None = None
+        self._probe_timing = probe_timing
+        self._probe: acd.Probe | None = None  # running from LeaseAcquired until announced or conflicting
+        self._probed: Lease | None = None  # the lease whose address it probes
         self._saved = self._load()
         tentative = self._saved if self._saved is not None and self._saved.valid_at(time.monotonic()) else None
         self._outputs = self._specs(tentative)
@@ -212,15 +236,22 @@ class DHCP4Operator:
                         self._step(session, Stop(now, release=True), notify)
                         self._forget()
                     elif isinstance(item, _Fired):
-                        if session.due(item):
+                        if not session.due(item):
+                            continue
+                        if isinstance(item.timer, Timer):
                             self._step(session, TimerFired(item.timer, now), notify)
+                        elif self._probe is not None:
+                            self._probe_step(session, acd.TimerFired(now), notify)
                     elif isinstance(item, Message):
                         self._step(session, PacketReceived(item, now), notify)
+                    elif isinstance(item, acd.ArpPacket) and self._probe is not None:
+                        self._probe_step(session, acd.ArpReceived(item, now), notify)
                 tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 self._events = None
                 self._client = None
+                self._probe = self._probed = None
                 session.close()
 
     # internals
@@ -254,7 +285,10 @@ class DHCP4Operator:
                 duration = "ever" if lease.lease_time is None else f"{lease.lease_time}s"
                 self._log.info("%s: lease %s %s from %s for %s", self.link_name, lease.address, verb,
                                lease.server_id, duration)
-                self._save(lease)
+                if isinstance(action, LeaseAcquired) and before is not State.REBOOTING:
+                    self._begin_probe(session, lease, event.now, notify)
+                else:
+                    self._save(lease)
             elif isinstance(action, LeaseLost):
                 self._log.info("%s: lease %s lost (%s)", self.link_name, action.lease.address, action.reason)
                 if action.reason is not LeaseLostReason.STOPPED:
@@ -263,11 +297,68 @@ class DHCP4Operator:
                 session.execute(action)
         if client.state is not before:
             self._log.debug("%s: %s -> %s", self.link_name, before, client.state)
+        if self._probe is not None and client.lease is not self._probed:
+            self._log.debug("%s: ARP probe of %s abandoned: the lease is gone", self.link_name, self._probe.address)
+            self._end_probe(session)
+        self._publish(notify)
+
+    def _publish(self, notify: Notify) -> None:
+        """Offer the specs of the lease held or being re-requested, unless its address is still being probed."""
+        client = self._client
+        assert client is not None
         current = client.lease if client.state in _HOLDING or client.state is State.REBOOTING else None
+        if current is not None and current is self._probed and self._probe is not None:
+            current = None if self._probe.phase is acd.Phase.PROBING else current
         outputs = self._specs(current)
         if outputs != self._outputs:
             self._outputs = outputs
             notify()
+
+    def _begin_probe(self, session: _Session, lease: Lease, now: float, notify: Notify) -> None:
+        """Start the ARP probe of a new lease's address; it is saved and offered once the probe passes."""
+        if self._probe_timing is None:
+            self._save(lease)
+            return
+        try:
+            session.open_arp()
+        except OSError as exc:
+            self._log.warning("%s: cannot probe %s with ARP (%s): using it unprobed", self.link_name,
+                              lease.address.ip, exc)
+            self._save(lease)
+            return
+        self._probe = acd.Probe(lease.address.ip, session.packet.mac, self._rng, self._probe_timing)
+        self._probed = lease
+        self._probe_step(session, acd.Start(now), notify)
+
+    def _probe_step(self, session: _Session, event: acd.Event, notify: Notify) -> None:
+        probe, lease = self._probe, self._probed
+        assert probe is not None and lease is not None
+        for action in probe.handle(event):
+            if isinstance(action, acd.SendArp):
+                session.send_arp(action.packet)
+            elif isinstance(action, acd.ArmTimer):
+                session.arm(_Slot.ACD, action.at)
+            elif isinstance(action, acd.CancelTimer):
+                session.cancel(_Slot.ACD)
+            elif isinstance(action, acd.Available):
+                self._log.info("%s: no conflict for %s after ARP probes: using it", self.link_name, lease.address)
+                self._save(lease)
+                self._publish(notify)  # before the announcements go out
+            elif isinstance(action, acd.Conflict):
+                self._log.warning("%s: %s is in use by %s (%s): declining the lease", self.link_name,
+                                  lease.address.ip, action.packet.sender_mac.hex(":"), action.packet)
+                self._end_probe(session)
+                self._step(session, AddressInUse(event.now), notify)
+                return
+            elif isinstance(action, acd.Announced):
+                self._end_probe(session)
+            else:
+                self._log.debug("%s: ARP probe: %s", self.link_name, action.reason)
+        self._publish(notify)
+
+    def _end_probe(self, session: _Session) -> None:
+        self._probe = self._probed = None
+        session.close_arp()
 
     def _specs(self, lease: Lease | None) -> OperatorOutputs:
         if lease is None:
@@ -333,7 +424,8 @@ class _Session:
         self._events = events
         self.packet = packet
         self._udp: UDPSocket | None = None
-        self._timers: dict[Timer, tuple[int, asyncio.TimerHandle]] = {}
+        self._arp: ArpSocket | None = None
+        self._timers: dict[Timer | _Slot, tuple[int, asyncio.TimerHandle]] = {}
         self._serial = 0
 
     async def receive(self) -> None:
@@ -352,14 +444,55 @@ class _Session:
         if isinstance(action, Send):
             self._send(action)
         elif isinstance(action, ArmTimer):
-            self._cancel(action.timer)
-            self._serial += 1
-            fired = _Fired(action.timer, self._serial)
-            self._timers[action.timer] = (self._serial, self._loop.call_at(action.at, self._events.put_nowait, fired))
+            self.arm(action.timer, action.at)
         elif isinstance(action, CancelTimer):
-            self._cancel(action.timer)
+            self.cancel(action.timer)
         elif isinstance(action, Log):
             self._log.debug("%s: %s", self._link, action.reason)
+
+    def arm(self, timer: Timer | _Slot, at: float) -> None:
+        """(Re)arm a slot: a :class:`_Fired` is queued at monotonic time ``at``."""
+        self.cancel(timer)
+        self._serial += 1
+        fired = _Fired(timer, self._serial)
+        self._timers[timer] = (self._serial, self._loop.call_at(at, self._events.put_nowait, fired))
+
+    def open_arp(self) -> None:
+        """Open the ARP socket; every ARP packet that arrives is queued, decoded."""
+        arp = ArpSocket(self._link)
+        self._arp = arp
+        self._loop.add_reader(arp.fileno(), self._read_arp)
+
+    def close_arp(self) -> None:
+        """Close the ARP socket and disarm the probe's timer (idempotent)."""
+        self.cancel(_Slot.ACD)
+        arp, self._arp = self._arp, None
+        if arp is not None:
+            self._loop.remove_reader(arp.fileno())
+            arp.close()
+
+    def send_arp(self, packet: acd.ArpPacket) -> None:
+        """Broadcast one ARP packet; a failure is logged (the probe goes on, as after a lost frame)."""
+        if self._arp is None:
+            return
+        try:
+            self._arp.send(acd.encode(packet))
+        except OSError as exc:
+            self._log.warning("%s: cannot send %s: %s", self._link, packet, exc)
+
+    def _read_arp(self) -> None:
+        if self._arp is None:
+            return
+        try:
+            payloads = self._arp.drain()
+        except OSError as exc:
+            self._log.warning("%s: ARP socket failed: %s", self._link, exc)
+            payloads = []
+        for payload in payloads:
+            try:
+                self._events.put_nowait(acd.decode(payload))
+            except acd.ArpDecodeError as exc:
+                self._log.debug("%s: %s", self._link, exc)
 
     def _send(self, action: Send) -> None:
         payload = encode(action.message)
@@ -383,7 +516,8 @@ class _Session:
         del self._timers[fired.timer]
         return True
 
-    def _cancel(self, timer: Timer) -> None:
+    def cancel(self, timer: Timer | _Slot) -> None:
+        """Disarm a slot (nothing if it is not armed)."""
         armed = self._timers.pop(timer, None)
         if armed is not None:
             armed[1].cancel()
@@ -391,7 +525,8 @@ class _Session:
     def close(self) -> None:
         """Disarm every timer and close the sockets."""
         for timer in list(self._timers):
-            self._cancel(timer)
+            self.cancel(timer)
+        self.close_arp()
         self.packet.close()
         if self._udp is not None:
             self._udp.close()

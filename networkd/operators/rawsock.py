@@ -10,6 +10,9 @@ leased address and drops everything it would receive, so the kernel answers no r
 ICMP port unreachable.
 
 Frame building and parsing are pure functions (:func:`build_frame`, :func:`parse_frame`).
+
+The :class:`ArpSocket` carries the ARP probe of a new address (``operators.acd``): an ``AF_PACKET``
+datagram socket for ARP only, the kernel adding and removing the Ethernet header.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "BROADCAST_MAC",
     "CLIENT_PORT",
     "SERVER_PORT",
+    "ArpSocket",
     "Datagram",
     "PacketSocket",
     "UDPSocket",
@@ -40,6 +44,7 @@ BROADCAST_MAC = b"\xff" * 6
 
 # linux/if_ether.h, linux/if_packet.h, asm-generic/socket.h
 _ETH_P_IP = 0x0800
+_ETH_P_ARP = 0x0806
 _SOL_PACKET = 263
 _PACKET_AUXDATA = 8
 _PACKET_OUTGOING = 4
@@ -233,6 +238,54 @@ class PacketSocket:
             datagram = parse_frame(frame, verify_udp_checksum=checksum_ready)
             if datagram is not None:
                 return datagram
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        self._sock.close()
+
+
+class ArpSocket:
+    """An ``AF_PACKET`` datagram socket for ARP on one Ethernet link; the caller polls :meth:`fileno`."""
+
+    def __init__(self, link_name: str) -> None:
+        """Open and bind; raises ``OSError`` if the link does not exist or is not Ethernet."""
+        # Protocol 0 until bind(), as PacketSocket: nothing from before is queued.
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
+        try:
+            sock.bind((link_name, _ETH_P_ARP))
+            sock.setblocking(False)
+            _, _, _, hatype, mac = sock.getsockname()
+            if hatype != _ARPHRD_ETHER or len(mac) != 6:
+                raise OSError(f"{link_name} is not an Ethernet link (ARP hardware type {hatype})")
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self.link_name = link_name
+        self.mac: bytes = mac
+
+    def fileno(self) -> int:
+        """The socket's descriptor, to wait for readability."""
+        return self._sock.fileno()
+
+    def send(self, payload: bytes, dst_mac: bytes = BROADCAST_MAC) -> None:
+        """Send one ARP payload (by default to the Ethernet broadcast address)."""
+        self._sock.sendto(payload, (self.link_name, _ETH_P_ARP, 0, 0, dst_mac))
+
+    def drain(self) -> list[bytes]:
+        """Every ARP payload queued from other hosts (our own outgoing frames left out); never blocks."""
+        out: list[bytes] = []
+        while True:
+            try:
+                payload, address = self._sock.recvfrom(65535)
+            except BlockingIOError:
+                return out
+            except OSError as exc:
+                if exc.errno != errno.ENETDOWN:  # reported once when the link went down: go on
+                    raise
+                continue
+            if address[2] != _PACKET_OUTGOING:
+                out.append(payload)
 
     def close(self) -> None:
         """Close the socket (idempotent)."""
