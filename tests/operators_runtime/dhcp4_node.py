@@ -2,7 +2,7 @@
 
 `python dhcp4_node.py LINK STATE_DIR [--metric N] [--hostname FQDN] [--then stop|release] [--apply]`
 
-Prints {"bound": ...} with the client states seen, the outputs and their ids once bound; with
+Prints {"bound": ...} with the client states seen, the outputs and their ids once bound and offered; with
 `--apply` adds the leased address to the link (as the address applier would), so that unicast
 (RELEASE) has a source; then either cancels the operator (`stop`: a shutdown, nothing sent) or
 asks it to release, and prints {"finished": ...}. Exits non-zero if no lease within the timeout.
@@ -69,7 +69,7 @@ async def main(args: argparse.Namespace) -> int:
     task = asyncio.create_task(op.run(changed.set))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + args.timeout
-    while op.state is not State.BOUND:
+    while op.state is not State.BOUND or not op.outputs().addresses:  # a new address: once probed
         if task.done():
             task.result()
             return 1
