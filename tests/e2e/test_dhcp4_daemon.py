@@ -366,3 +366,35 @@ def test_nak_at_renewal_from_a_changed_server_restarts_discovery(lab: Lab) -> No
     assert 200 <= int(new.split("/")[0].split(".")[-1]) <= 250
     wait_for(lambda: {r["prefsrc"] for r in our_routes(node)} == {new.split("/")[0]}, 10, what="routes from new")
     assert lease_file(d)["address"] == new
+
+
+@pytest.mark.slow  # RFC 2131 §3.1: the client waits 10 s after a DECLINE before discovering again
+def test_an_offered_address_already_in_use_is_declined_and_never_applied(lab: Lab) -> None:
+    """A third node holds 10.0.0.100 without serving DHCP; dnsmasq (no ping) offers it to the client first.
+
+    dnsmasq's range is 10.0.0.100-10.0.0.101 and a host entry gives the client 10.0.0.100 first; once
+    declined, dnsmasq serves it from the range, where only 10.0.0.101 is left.
+    """
+    lan = network(lab, ("c1", "squatter"))
+    node, squatter = lan.nodes
+    squatter.configure("eth0", ["10.0.0.100/24"])
+    mac = node.ip_json("link", "show", "dev", "eth0")[0]["address"]
+    serve(lab, lan, "10.0.0.100,10.0.0.101,1h", *OPTIONS, f"--dhcp-host={mac},10.0.0.100")
+    monitor = Monitor(node)
+    d = start(node)
+
+    wait_for(lambda: "DHCPDECLINE(eth0) 10.0.0.100 " in dnsmasq_log(lan), 10, what="the DHCPDECLINE of 10.0.0.100")
+    assert inet4(node) == []
+    assert leased(node, timeout=20) == "10.0.0.101/24"
+    log = dnsmasq_log(lan)
+    assert log.index("DHCPACK(eth0) 10.0.0.100 ") < log.index("DHCPDECLINE(eth0) 10.0.0.100 ")
+    assert log.index("DHCPDECLINE(eth0) 10.0.0.100 ") < log.index("DHCPACK(eth0) 10.0.0.101 ")
+    wait_for(lambda: route_keys(node) == ROUTES, 10, what="the new lease's routes")
+    events = monitor.stop()
+
+    assert not [e for e in events if "10.0.0.100/" in e], "\n".join(events)  # never added, not even briefly
+    assert [e for e in events if "10.0.0.101/24" in e and "Deleted" not in e]  # the monitor did see addresses
+    assert "10.0.0.100 is in use by" in d.logs()
+    assert lease_file(d)["address"] == "10.0.0.101/24"
+    assert operator_ids(d)["addressspecs"] == ["dhcp4/eth0/eth0/10.0.0.101/24"]
+    assert squatter.ping("10.0.0.101") and inet4(squatter) == ["10.0.0.100/24"]
