@@ -486,7 +486,9 @@ class _Session:
         try:
             payloads = self._arp.drain()
         except OSError as exc:
-            self._log.warning("%s: ARP socket failed: %s", self._link, exc)
+            # Stop reading rather than fail on every wake-up; the probe then ends as if unanswered.
+            self._log.warning("%s: ARP socket failed, no more ARP read: %s", self._link, exc)
+            self._loop.remove_reader(self._arp.fileno())
             payloads = []
         for payload in payloads:
             try:

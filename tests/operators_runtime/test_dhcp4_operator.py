@@ -51,6 +51,7 @@ class Net:
     arp_opened: int = 0
     arp_closed: int = 0
     arp_fail: bool = False
+    arp_broken: bool = False  # reading the ARP socket fails
     declined: list[IPv4Address] = field(default_factory=list)
 
     def kinds(self) -> list[tuple[str, MessageType | None]]:
@@ -125,11 +126,13 @@ def net(monkeypatch: pytest.MonkeyPatch) -> Net:
         def send(self, payload: bytes) -> None:
             packet = acd.decode(payload)
             net.arp.append((packet, net.observe()))
-            if packet.sender_ip == A(0) and packet.target_ip in net.taken:
+            if packet.sender_ip == A(0) and (packet.target_ip in net.taken or net.arp_broken):
                 answer = acd.ArpPacket(acd.Op.REPLY, SQUATTER_MAC, packet.target_ip, packet.sender_mac, A(0))
                 self._tx.send(acd.encode(answer))
 
         def drain(self) -> list[bytes]:
+            if net.arp_broken:
+                raise OSError(100, "Network is down")
             out = []
             while True:
                 try:
@@ -462,3 +465,14 @@ async def test_a_release_while_probing_abandons_the_probe(tmp_path: Path, net: N
     await asyncio.wait_for(r.task, 1)
     assert net.arp_closed == 1 and r.op.outputs().addresses == ()
     assert not (tmp_path / "dhcp4-eth0.json").exists()
+
+
+@pytest.mark.anyio
+async def test_an_arp_socket_that_fails_to_read_is_read_no_more(
+    tmp_path: Path, net: Net, start: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    net.arp_broken = True  # every probe is answered, but the read fails
+    r = start(operator(tmp_path))
+    await until(lambda: bound(r.op))
+    assert caplog.text.count("ARP socket failed, no more ARP read") == 1
+    assert len([p for p, _ in net.arp if p.sender_ip == A(0)]) == 3  # the probe ran its course, unanswered
