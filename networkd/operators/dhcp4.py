@@ -10,10 +10,15 @@ A newly acquired address is probed with ARP before any of it is offered (RFC 213
 client SHOULD probe the newly received address, e.g., with ARP"; RFC 5227 in ``operators.acd``,
 :data:`operators.acd.FAST` timing by default): on a conflict the client DECLINEs it and starts
 over 10 s later, and the lease never becomes specs. The lease file is written once the probe
-passes. Not probed: a lease resumed by INIT-REBOOT (its address is ours already, published from
-the saved lease since the start, so probing would test our own use of it) and a renewal that
-changes the address. If the ARP socket cannot be opened the address is used unprobed, with a
-warning.
+passes. If the ARP socket cannot be opened the address is used unprobed, with a warning.
+
+Not probed: a renewal that changes the address, and a lease resumed by INIT-REBOOT. RFC 2131 §3.2
+(4) has the rebooting client do "a final check on the parameters (as in section 3.1)", i.e. the
+ARP SHOULD, and systemd-networkd (with ``SendDecline=yes``) probes whenever it adds the address,
+a restart included. Here the saved lease's specs are offered from the start, before the server
+answers, so that a restart leaves the kernel untouched: the address is in use by us before any
+probe could run, and probing before use no longer applies (RFC 5227 §2.4's ongoing detection
+would; not implemented).
 
 Not done: re-announcing a hostname that changes while a lease is held (the one at start is sent).
 """
