@@ -3,8 +3,9 @@
 Usage (as root; everything runs in a throwaway namespace lab): .venv/bin/python bench/dhcp.py [--trials 20]
 
 One dnsmasq (`--no-ping`, as every lab dnsmasq) serves one bridge with a client node per client:
-- `ours`: networkd (`python -m networkd`) with a DHCPv4Config document for eth0; it ARP-probes a new address
-  before using it (RFC 5227 timing / 100: 40-70 ms; `--no-probe` measures without);
+- `ours`: networkd (`python -m networkd`) with a DHCPv4Config document for eth0; by default it uses a new address
+  at once, as systemd-networkd does; `--probe` runs it with `--dhcp4-probe` (an ARP probe of a new address
+  first, RFC 5227 timing / 100: 40-70 ms);
 - `sdnd`: systemd-networkd with `DHCP=ipv4` on eth0, in the node's own mount namespace where /sys is read-only
   (so it does not wait for udev), and /run/systemd, /run/dbus, /var/lib and /etc/systemd/network are private;
   it probes the address only with `SendDecline=yes` (off by default; `--sdnd-send-decline`, RFC 5227 timing);
@@ -91,17 +92,14 @@ MEASURES = {
     "start": "client start to address in kernel, carrier already up, from nothing",
 }
 
-# What-ifs the daemon has no flag for: --monitor-settle (the kernel monitor's settle time) and --no-probe (no ARP
-# probe of a new address); argv[1] is a JSON object of the changes.
+# What-ifs the daemon has no flag for: --monitor-settle (the kernel monitor's settle time); argv[1] is a JSON object
+# of the changes.
 WHATIF_WRAPPER = """\
 import json, sys
 from networkd.kernel.monitor import Monitor
-from networkd.operators.dhcp4 import DHCP4Operator
 whatif = json.loads(sys.argv.pop(1))
 if "settle" in whatif:
     Monitor.open.__func__.__kwdefaults__["settle"] = whatif["settle"]
-if whatif.get("no_probe"):
-    DHCP4Operator.__init__.__kwdefaults__["probe_timing"] = None
 from networkd.daemon import main
 sys.argv[0] = "networkd"
 main()
@@ -276,13 +274,14 @@ class Ours(Client):
 
     name = "networkd (ours)"
 
-    whatif: dict[str, float | bool] = {}  # --monitor-settle, --no-probe
+    whatif: dict[str, float | bool] = {}  # --monitor-settle
+    probe = False  # --probe: the daemon's --dhcp4-probe
 
     def __init__(self, lab, lan, node) -> None:  # type: ignore[no-untyped-def]
         from nslab.daemon import Networkd
 
         super().__init__(lab, lan, node)
-        self.daemon = Networkd(node, cmdline="", config=CONFIG)
+        self.daemon = Networkd(node, cmdline="", config=CONFIG, args=["--dhcp4-probe"] if self.probe else [])
         if self.whatif:
             argv = self.daemon.argv()
             assert argv[1:3] == ["-m", "networkd"]
@@ -428,7 +427,7 @@ def main() -> int:
     ap.add_argument("--logs", help="copy the nodes' logs (dnsmasq, clients, watchers) to this directory")
     ap.add_argument("--monitor-settle", type=float, metavar="SECONDS",
                     help="what-if: run ours with this kernel-monitor settle time instead of its default")
-    ap.add_argument("--no-probe", action="store_true", help="what-if: ours without the ARP probe of a new address")
+    ap.add_argument("--probe", action="store_true", help="ours with --dhcp4-probe (ARP probe of a new address)")
     ap.add_argument("--sdnd-send-decline", action="store_true",
                     help="systemd-networkd with SendDecline=yes: it probes the address too (RFC 5227 timing)")
     ap.add_argument("--watch", metavar="IFNAME", help=argparse.SUPPRESS)
@@ -441,8 +440,7 @@ def main() -> int:
     ensure_peers()
     if a.monitor_settle is not None:
         Ours.whatif["settle"] = a.monitor_settle
-    if a.no_probe:
-        Ours.whatif["no_probe"] = True
+    Ours.probe = a.probe
     Sdnd.send_decline = a.sdnd_send_decline
 
     from nslab import Lab, wait_for
@@ -479,7 +477,7 @@ def main() -> int:
                             ignore=lambda _dir, names: [n for n in names if n.endswith(".sock")])
 
     notes = [f"ours with a kernel-monitor settle of {a.monitor_settle:g} s"] if a.monitor_settle is not None else []
-    notes += ["ours without the ARP probe"] if a.no_probe else []
+    notes += ["ours with --dhcp4-probe"] if a.probe else []
     notes += ["systemd-networkd with SendDecline=yes"] if a.sdnd_send_decline else []
     whatif = f" ({'; '.join(notes)})" if notes else ""
     print(f"DHCPv4 against dnsmasq --no-ping on a veth bridge, {a.trials} trials per client and measurement{whatif}:")

@@ -41,6 +41,7 @@ from networkd.resources.network import (
     TimeServerSpec,
 )
 from networkd.runtime import Context, Controller, Input, Output, OutputKind, tearing_down
+from operators import acd
 
 if TYPE_CHECKING:
     from networkd.daemon import Options
@@ -208,11 +209,13 @@ def _hostname(ctx: Context) -> str | None:
 
 
 def operator_controllers(opts: Options) -> list[Controller]:
-    """The operator controller of the daemon: DHCPv4 with leases kept in the state directory."""
+    """The operator controller of the daemon: DHCPv4 with leases kept in the state directory, new addresses
+    ARP-probed with `--dhcp4-probe`."""
+    probe = acd.FAST if opts.dhcp4_probe else None
 
     def factory(spec: OperatorSpec, hostname_fn: HostnameFn, logger: Logger) -> Operator | None:
         if spec.operator == OperatorKind.DHCP4:
-            return DHCP4Operator(spec.link_name, spec, opts.state_dir, hostname_fn, logger=logger)
+            return DHCP4Operator(spec.link_name, spec, opts.state_dir, hostname_fn, logger=logger, probe_timing=probe)
         return None
 
     return [OperatorSpecController(factory)]

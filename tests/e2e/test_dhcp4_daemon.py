@@ -77,9 +77,9 @@ def dnsmasq_log(lan: LAN) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def start(node: Node) -> Networkd:
+def start(node: Node, *args: str) -> Networkd:
     """The daemon with DHCPv4 on eth0."""
-    return Networkd(node, cmdline="", config=CONFIG).start()
+    return Networkd(node, cmdline="", config=CONFIG, args=args).start()
 
 
 # what the kernel shows ---------------------------------------------------------------------------
@@ -368,8 +368,7 @@ def test_nak_at_renewal_from_a_changed_server_restarts_discovery(lab: Lab) -> No
     assert lease_file(d)["address"] == new
 
 
-@pytest.mark.slow  # RFC 2131 §3.1: the client waits 10 s after a DECLINE before discovering again
-def test_an_offered_address_already_in_use_is_declined_and_never_applied(lab: Lab) -> None:
+def squatted(lab: Lab) -> tuple[LAN, Node, Node]:
     """A third node holds 10.0.0.100 without serving DHCP; dnsmasq (no ping) offers it to the client first.
 
     dnsmasq's range is 10.0.0.100-10.0.0.101 and a host entry gives the client 10.0.0.100 first; once
@@ -380,8 +379,22 @@ def test_an_offered_address_already_in_use_is_declined_and_never_applied(lab: La
     squatter.configure("eth0", ["10.0.0.100/24"])
     mac = node.ip_json("link", "show", "dev", "eth0")[0]["address"]
     serve(lab, lan, "10.0.0.100,10.0.0.101,1h", *OPTIONS, f"--dhcp-host={mac},10.0.0.100")
-    monitor = Monitor(node)
+    return lan, node, squatter
+
+
+def test_without_dhcp4_probe_an_offered_address_is_used_unprobed(lab: Lab) -> None:
+    # the default, as systemd-networkd's SendDecline=no: the ACK's address is used at once
+    lan, node, _ = squatted(lab)
     d = start(node)
+    assert leased(node) == "10.0.0.100/24"
+    assert "DHCPDECLINE" not in dnsmasq_log(lan) and "in use by" not in d.logs()
+
+
+@pytest.mark.slow  # RFC 2131 §3.1: the client waits 10 s after a DECLINE before discovering again
+def test_an_offered_address_already_in_use_is_declined_and_never_applied(lab: Lab) -> None:
+    lan, node, squatter = squatted(lab)
+    monitor = Monitor(node)
+    d = start(node, "--dhcp4-probe")
 
     wait_for(lambda: "DHCPDECLINE(eth0) 10.0.0.100 " in dnsmasq_log(lan), 10, what="the DHCPDECLINE of 10.0.0.100")
     assert inet4(node) == []
