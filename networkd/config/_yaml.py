@@ -3,6 +3,11 @@
 PyYAML speaks YAML 1.1, where `off`, `yes` and `on` are booleans, `1:30` is an integer and `2024-01-01`
 a date. Talos writes `auto: off` and MAC addresses unquoted, so the loader here keeps only the core
 schema's implicit types: null, true/false, decimal/0x/0o integers and floats. Everything else is a string.
+
+libyaml's scanner and parser (PyYAML's C extension) feed PyYAML's own composer and constructors, so the schema,
+the duplicate-key check and the depth guard (the composer's recursion) stay the pure loader's; on any error the
+text is decoded again by the pure loader, whose messages the errors report. Without the extension only the pure
+loader runs.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.resolver import Resolver
 
 from networkd.config.errors import FieldError
 
@@ -68,6 +76,32 @@ _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|n
 _CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+def _fast_loader_class() -> type[_CoreLoader] | None:
+    """_CoreLoader reading events from libyaml, or None without the C extension."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML built without libyaml
+        return None
+
+    class _FastCoreLoader(CParser, _CoreLoader):
+        """libyaml's events under the pure composer (which CParser's own would replace) and _CoreLoader's schema."""
+
+        check_node = Composer.check_node
+        get_node = Composer.get_node
+        get_single_node = Composer.get_single_node
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return _FastCoreLoader
+
+
+_FAST_LOADER = _fast_loader_class()
+
+
 @dataclass(frozen=True, slots=True)
 class RawDocument:
     """One decoded YAML document: its position in the stream, first line (1-based) and content."""
@@ -79,10 +113,19 @@ class RawDocument:
 
 def decode_stream(text: str) -> tuple[list[RawDocument], FieldError | None]:
     """Decode every document of `text`; on a YAML error return the documents before it and the error."""
+    if _FAST_LOADER is not None:
+        documents, error = _decode(text, _FAST_LOADER)
+        if error is None:
+            return documents, None
+    return _decode(text, _CoreLoader)
+
+
+def _decode(text: str, loader_class: type[_CoreLoader]) -> tuple[list[RawDocument], FieldError | None]:
+    """decode_stream with one loader class."""
     documents: list[RawDocument] = []
     loader: _CoreLoader | None = None
     try:
-        loader = _CoreLoader(text)
+        loader = loader_class(text)
         while loader.check_node() and (node := loader.get_node()) is not None:
             documents.append(RawDocument(len(documents), node.start_mark.line + 1, loader.construct_document(node)))
     except yaml.MarkedYAMLError as exc:

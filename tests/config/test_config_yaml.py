@@ -1,0 +1,95 @@
+"""The libyaml-backed YAML decoder gives what the pure loader gives, and its errors are the pure loader's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from networkd.config import _yaml
+from networkd.config._yaml import _CoreLoader, _decode, decode_stream
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted((ROOT / "tests" / "config" / "data").glob("*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))
+
+SCALARS = """\
+auto: off
+yes_: yes
+mac: 00:11:22:33:44:55
+time: 1:30
+date: 2024-01-01
+hex: 0x1F
+octal: 0o17
+lead: 007
+negative: -12
+float: 1.5e3
+inf: -.inf
+null_: ~
+empty:
+true_: True
+quoted: "true"
+multi: |
+  line one
+  line two
+anchor: &a {x: [1, 2]}
+alias: *a
+merged:
+  <<: *a
+  y: 3
+---
+- second document
+- [nested, [flow, {k: v}]]
+"""
+
+
+@pytest.fixture
+def fast() -> type[_CoreLoader]:
+    if _yaml._FAST_LOADER is None:
+        pytest.skip("PyYAML here is built without libyaml (yaml.__with_libyaml__ is False)")
+    return _yaml._FAST_LOADER
+
+
+def test_libyaml_is_used_when_pyyaml_has_it() -> None:
+    assert (_yaml._FAST_LOADER is not None) == yaml.__with_libyaml__
+
+
+@pytest.mark.parametrize(
+    "text", [SCALARS] + [path.read_text() for path in FILES], ids=["scalars"] + [path.name for path in FILES]
+)
+def test_fast_and_pure_decoders_agree(fast: type[_CoreLoader], text: str) -> None:
+    documents, error = _decode(text, fast)
+    assert error is None
+    assert documents == _decode(text, _CoreLoader)[0]
+    assert documents == decode_stream(text)[0]
+
+
+def test_core_schema_scalars_through_libyaml(fast: type[_CoreLoader]) -> None:
+    documents, _ = _decode(SCALARS, fast)
+    first = documents[0].data
+    assert isinstance(first, dict)
+    assert (first["auto"], first["yes_"], first["mac"], first["time"], first["date"]) == (
+        "off", "yes", "00:11:22:33:44:55", "1:30", "2024-01-01"
+    )
+    assert (first["hex"], first["octal"], first["lead"], first["negative"]) == (31, 15, 7, -12)
+    assert first["float"] == 1500.0 and first["inf"] == float("-inf")
+    assert first["null_"] is None and first["empty"] is None and first["true_"] is True and first["quoted"] == "true"
+    assert first["merged"] == {"x": [1, 2], "y": 3}
+    assert [(d.index, d.line) for d in documents] == [(0, 1), (1, 25)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",
+        "a: [1, 2\n",
+        "a: b: c\n",
+        "ok: 1\n---\nkey: {\n",
+        "a: !!int abc\n",
+        "a: " + "[" * 5000 + "]" * 5000 + "\n",
+    ],
+    ids=["duplicate-key", "unclosed-flow", "mapping-in-value", "second-document", "bad-tag", "too-deep"],
+)
+def test_errors_are_the_pure_loaders(fast: type[_CoreLoader], text: str) -> None:
+    assert _decode(text, fast)[1] is not None
+    assert decode_stream(text) == _decode(text, _CoreLoader)
