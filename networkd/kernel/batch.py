@@ -21,10 +21,10 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from types import TracebackType
-from typing import Literal
+from typing import Literal, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -53,6 +53,7 @@ from networkd.kernel.types import (
     NextHop,
 )
 
+T = TypeVar("T")
 Op = Literal["route add", "route replace", "route del"]
 ADD: Op = "route add"  # NLM_F_CREATE|NLM_F_EXCL: EEXIST when a route holds the key
 REPLACE_OP: Op = "route replace"
@@ -88,6 +89,7 @@ _U32 = struct.Struct("=HHI")  # a u32 attribute, whole
 _NEXTHOP = struct.Struct("=HBBi")  # rtnexthop: length, flags, hops (weight - 1), ifindex
 _ERR = struct.Struct("=i")
 _ADDR_LEN = {AF_INET: 4, AF_INET6: 16}
+_NO_NAMES: Mapping[int, str] = {}
 
 
 def _u32(code: int, value: int) -> bytes:
@@ -197,11 +199,11 @@ def _via(raw: memoryview) -> IPAddress:
 
 def _network(family: int, raw: memoryview | None, length: int) -> IPv4Network | IPv6Network:
     if family == AF_INET:
-        return IPv4Network((int.from_bytes(raw, "big") if raw is not None else 0, length))
-    return IPv6Network((int.from_bytes(raw, "big") if raw is not None else 0, length))
+        return IPv4Network((int.from_bytes(raw, "big") if raw is not None else 0, length), strict=False)
+    return IPv6Network((int.from_bytes(raw, "big") if raw is not None else 0, length), strict=False)
 
 
-def _nexthops(family: int, raw: memoryview) -> tuple[NextHop, ...]:
+def _nexthops(family: int, raw: memoryview, names: Mapping[int, str]) -> tuple[NextHop, ...]:
     hops = []
     offset = 0
     while offset + _NEXTHOP.size <= len(raw):
@@ -214,15 +216,17 @@ def _nexthops(family: int, raw: memoryview) -> tuple[NextHop, ...]:
                 gateway = _address(family, value)
             elif code == RTA_VIA:
                 gateway = _via(value)
-        hops.append(NextHop(oif=oif, gateway=gateway, weight=weight + 1, flags=flags))
+        hops.append(NextHop(oif=oif, gateway=gateway, weight=weight + 1, flags=flags, oif_name=names.get(oif, "")))
         offset += (size + 3) & ~3
     return tuple(hops)
 
 
-def decode_route(data: memoryview, protocol: int | None = None) -> KernelRoute | None:
+def decode_route(
+    data: memoryview, protocol: int | None = None, names: Mapping[int, str] = _NO_NAMES
+) -> KernelRoute | None:
     """A KernelRoute from one RTM_NEWROUTE message (header included); None for other families or protocols.
 
-    `oif_name` stays empty: this decoder never looks links up.
+    Output link names (`oif_name`, also of next hops) come from `names` (ifindex → name), "" when missing.
     """
     family, dst_len, src_len, tos, table, proto, scope, rtype, flags = _RTMSG.unpack_from(data, _HDR.size)
     if (protocol is not None and proto != protocol) or family not in _ADDR_LEN:
@@ -252,12 +256,13 @@ def decode_route(data: memoryview, protocol: int | None = None) -> KernelRoute |
                 if metric == RTAX_MTU:
                     (mtu,) = struct.unpack_from("=I", raw)
         elif code == RTA_MULTIPATH:
-            nexthops = _nexthops(family, value)
+            nexthops = _nexthops(family, value, names)
     return KernelRoute(
         dst=_network(family, dst, dst_len),
         table=table,
         gateway=gateway,
         oif=oif,
+        oif_name=names.get(oif, ""),
         priority=priority,
         src=_network(family, src, src_len) if src is not None else None,
         pref_src=pref_src,
@@ -378,30 +383,41 @@ class RouteSocket:
         return routes
 
     async def _dump(self, family: int, protocol: int) -> list[KernelRoute]:
+        request = encode_dump(family, protocol, 0)[_HDR.size :]
+        return await self.dump(RTM_GETROUTE, request, lambda message: decode_route(message, protocol),
+                               f"routes of protocol {protocol}")
+
+    async def dump(
+        self, msg_type: int, body: bytes, decode: Callable[[memoryview], T | None], what: str
+    ) -> list[T]:
+        """Dump request `msg_type` with `body` (the family header, kernel-checked filters); each answer decoded.
+
+        `decode` gets every answer message (header included) and returns None for those to skip; a dump the
+        kernel flags NLM_F_DUMP_INTR (changed meanwhile) is retried, and raises EINTR after DUMP_ATTEMPTS.
+        """
         sock = self._socket()
-        what = f"routes of protocol {protocol}"
         for _ in range(DUMP_ATTEMPTS):
             seq = self._next_seq()
             try:
-                sock.send(encode_dump(family, protocol, seq))
+                sock.send(_HDR.pack(_HDR.size + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body)
             except OSError as e:
                 raise KernelError(e.errno or errno.EIO, "dump", what) from e
-            found: list[KernelRoute] = []
+            found: list[T] = []
             interrupted = done = False
             while not done:
                 await anyio.lowlevel.checkpoint()  # one datagram at a time: other controllers run between them
                 datagram = await self._recv(sock, what, "dump")
-                for msg_type, flags, msg_seq, message in split_messages(datagram):
-                    if msg_seq != seq:
+                for answer_type, flags, answer_seq, message in split_messages(datagram):
+                    if answer_seq != seq:
                         continue  # the tail of an abandoned request
                     interrupted |= bool(flags & NLM_F_DUMP_INTR)
-                    if msg_type == NLMSG_DONE:
+                    if answer_type == NLMSG_DONE:
                         done = True
-                    elif msg_type == NLMSG_ERROR:
+                    elif answer_type == NLMSG_ERROR:
                         code, text = ack_error(message)
                         raise KernelError(code, "dump", what, text)
-                    elif msg_type == RTM_NEWROUTE and (route := decode_route(message, protocol)) is not None:
-                        found.append(route)
+                    elif answer_type == msg_type - 2 and (item := decode(message)) is not None:  # RTM_NEW*
+                        found.append(item)
             if not interrupted:
                 return found
         raise KernelError(errno.EINTR, "dump", what, f"interrupted {DUMP_ATTEMPTS} times by changes")

@@ -1,8 +1,10 @@
 """The async rtnetlink client: dumps into kernel records, idempotent mutations, errors as KernelError.
 
 It must run in the network namespace it manages (the daemon runs inside its node's namespace): the
-socket is opened in the caller's namespace. One socket serves concurrent requests (pyroute2 matches
-answers by sequence number).
+sockets are opened in the caller's namespace. One pyroute2 socket serves concurrent requests (pyroute2
+matches answers by sequence number). Link names, addresses and routes, which the observers and appliers
+dump on every pass, are read through a second, raw socket with the hand-written decoders of `dumps` and
+`batch` (one dump at a time on it); links and rules still go through pyroute2.
 
 Idempotence, as in systemd-networkd: an add answered EEXIST returns False ("already there"), a delete
 answered ENOENT, ESRCH, EADDRNOTAVAIL or ENODEV returns False ("already gone"); any other refusal
@@ -13,16 +15,19 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
 from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
-from networkd.kernel.codec import address_from_msg, link_from_msg, route_from_msg, rule_from_msg, to_nlmsg
+from networkd.kernel.batch import RouteSocket, decode_route
+from networkd.kernel.codec import link_from_msg, rule_from_msg, to_nlmsg
+from networkd.kernel.dumps import ADDRESS_REQUEST, LINK_REQUEST, decode_address, decode_link_name
 from networkd.kernel.errors import NOT_FOUND, KernelError
 from networkd.kernel.messages import (
     NLM_F_DUMP_INTR,
@@ -57,35 +62,42 @@ from networkd.kernel.types import (
 )
 
 log = logging.getLogger("networkd.kernel")
+T = TypeVar("T")
 
 YIELD_EVERY = 64
 """Messages of a dump decoded between two yields to the event loop: pyroute2 decodes a dump without ever
 suspending when the answer is already queued, and a dump of 10,000 routes (~1 s) held up every other
 controller, such as an applier repairing a deleted address, for all of that time."""
+ROUTE_REQUEST = bytes(12)  # struct rtmsg of zeros: every family, table and protocol
 DUMP_ATTEMPTS = 5  # a dump the kernel flags NLM_F_DUMP_INTR (changed while dumping) is retried
 
 
 class Netlink:
     """An rtnetlink socket (pyroute2.AsyncIPRoute): `await Netlink.open()` or `async with await Netlink.open()`."""
 
-    def __init__(self, ipr: AsyncIPRoute) -> None:
-        """Wrap an open AsyncIPRoute; use `open()`."""
+    def __init__(self, ipr: AsyncIPRoute, raw: RouteSocket) -> None:
+        """Wrap an open AsyncIPRoute and a raw socket for dumps; use `open()`."""
         self._ipr = ipr
+        self._raw = raw
+        self._raw_lock = anyio.Lock()
 
     @classmethod
     async def open(cls) -> Netlink:
-        """Open a socket in the current network namespace (extended acks on, for kernel messages)."""
+        """Open the sockets in the current network namespace (extended acks on, for kernel messages)."""
+        raw = await RouteSocket.open()
         ipr = AsyncIPRoute(ext_ack=True)
         try:
             await ipr.setup_endpoint()
         except OSError as e:
             ipr.close()
+            await raw.close()
             raise KernelError(e.errno or errno.EIO, "open", "rtnetlink socket") from e
-        return cls(ipr)
+        return cls(ipr, raw)
 
     async def close(self) -> None:
-        """Close the socket; idempotent."""
+        """Close the sockets; idempotent."""
         self._ipr.close()
+        await self._raw.close()
 
     async def __aenter__(self) -> Netlink:
         return self
@@ -117,8 +129,14 @@ class Netlink:
             log.debug("dump of %s interrupted by a change, retrying", request.obj)
         raise KernelError(errno.EINTR, request.op, request.obj, f"interrupted {DUMP_ATTEMPTS} times by changes")
 
+    async def _raw_dump(
+        self, msg_type: int, body: bytes, decode: Callable[[memoryview], T | None], what: str
+    ) -> list[T]:
+        async with self._raw_lock:
+            return await self._raw.dump(msg_type, body, decode, what)
+
     async def _names(self) -> dict[int, str]:
-        return {msg["index"]: msg.get_attr("IFLA_IFNAME") or "" for msg in await self._dump(RTM_GETLINK)}
+        return dict(await self._raw_dump(RTM_GETLINK, LINK_REQUEST, decode_link_name, "link names"))
 
     async def links(self) -> list[KernelLink]:
         """Every link in the namespace."""
@@ -127,22 +145,19 @@ class Netlink:
     async def addresses(self) -> list[KernelAddress]:
         """Every IPv4 and IPv6 address, with its link name."""
         names = await self._names()
-        found = (address_from_msg(msg, names) for msg in await self._dump(RTM_GETADDR))
-        return [address for address in found if address is not None]
+        return await self._raw_dump(RTM_GETADDR, ADDRESS_REQUEST, lambda msg: decode_address(msg, names), "addresses")
 
     async def routes(self, table: int | None = None) -> list[KernelRoute]:
         """IPv4 and IPv6 routes of `table` (None: all tables), without cached/cloned entries."""
         names = await self._names()
-        routes = []
-        for i, msg in enumerate(await self._dump(RTM_GETROUTE)):
-            if i % YIELD_EVERY == YIELD_EVERY - 1:
-                await anyio.lowlevel.checkpoint()
-            if msg["flags"] & RTM_F_CLONED:
-                continue
-            route = route_from_msg(msg, names)
-            if route is not None and (table is None or route.table == table):
-                routes.append(route)
-        return routes
+
+        def decode(msg: memoryview) -> KernelRoute | None:
+            route = decode_route(msg, names=names)
+            if route is None or route.flags & RTM_F_CLONED or (table is not None and route.table != table):
+                return None
+            return route
+
+        return await self._raw_dump(RTM_GETROUTE, ROUTE_REQUEST, decode, "routes")
 
     async def rules(self) -> list[KernelRule]:
         """Every IPv4 and IPv6 routing rule."""
