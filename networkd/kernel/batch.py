@@ -24,7 +24,7 @@ import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
@@ -303,6 +303,24 @@ def ack_error(message: memoryview) -> tuple[int, str]:
     return -error, text
 
 
+class Memo(Generic[T]):
+    """The records of one kind of dump by message body (the bytes after the netlink header), kept from the last
+    dump to the next: a kernel object that did not change is not decoded again, and comes back as the same
+    record object. `key` is what the decoding also depended on (the link names): a different key starts afresh.
+    """
+
+    def __init__(self) -> None:
+        """An empty memo."""
+        self.key: object = None
+        self.last: dict[bytes, object] = {}
+        self.next: dict[bytes, object] = {}
+
+    def rekey(self, key: object) -> None:
+        """Forget everything when the decoding now depends on a different `key`."""
+        if key != self.key:
+            self.key, self.last = key, {}
+
+
 class RouteSocket:
     """A raw rtnetlink socket for route batches and protocol-filtered route dumps: `await RouteSocket.open()`.
 
@@ -314,6 +332,7 @@ class RouteSocket:
         self._sock: socket.socket | None = sock
         self._seq = 0
         self._buffer = bytearray(1 << 16)
+        self._memos: dict[int, Memo[KernelRoute]] = {AF_INET: Memo(), AF_INET6: Memo()}
 
     @classmethod
     async def open(cls, *, rcvbuf: int = RCVBUF) -> RouteSocket:
@@ -384,19 +403,30 @@ class RouteSocket:
 
     async def _dump(self, family: int, protocol: int) -> list[KernelRoute]:
         request = encode_dump(family, protocol, 0)[_HDR.size :]
+        memo = self._memos[family]
+        memo.rekey(protocol)
         return await self.dump(RTM_GETROUTE, request, lambda message: decode_route(message, protocol),
-                               f"routes of protocol {protocol}")
+                               f"routes of protocol {protocol}", memo=memo)
 
     async def dump(
-        self, msg_type: int, body: bytes, decode: Callable[[memoryview], T | None], what: str
+        self,
+        msg_type: int,
+        body: bytes,
+        decode: Callable[[memoryview], T | None],
+        what: str,
+        *,
+        memo: Memo[T] | None = None,
     ) -> list[T]:
         """Dump request `msg_type` with `body` (the family header, kernel-checked filters); each answer decoded.
 
-        `decode` gets every answer message (header included) and returns None for those to skip; a dump the
-        kernel flags NLM_F_DUMP_INTR (changed meanwhile) is retried, and raises EINTR after DUMP_ATTEMPTS.
+        `decode` gets every answer message (header included) and returns None for those to skip; with a
+        `memo`, only messages the last dump did not carry are decoded. A dump the kernel flags NLM_F_DUMP_INTR
+        (changed meanwhile) is retried, and raises EINTR after DUMP_ATTEMPTS.
         """
         sock = self._socket()
         for _ in range(DUMP_ATTEMPTS):
+            if memo is not None:
+                memo.next = {}
             seq = self._next_seq()
             try:
                 sock.send(_HDR.pack(_HDR.size + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body)
@@ -416,11 +446,24 @@ class RouteSocket:
                     elif answer_type == NLMSG_ERROR:
                         code, text = ack_error(message)
                         raise KernelError(code, "dump", what, text)
-                    elif answer_type == msg_type - 2 and (item := decode(message)) is not None:  # RTM_NEW*
-                        found.append(item)
+                    elif answer_type == msg_type - 2:  # RTM_NEW*
+                        item = decode(message) if memo is None else self._recall(memo, message, decode)
+                        if item is not None:
+                            found.append(item)
             if not interrupted:
+                if memo is not None:
+                    memo.last, memo.next = memo.next, {}
                 return found
         raise KernelError(errno.EINTR, "dump", what, f"interrupted {DUMP_ATTEMPTS} times by changes")
+
+    @staticmethod
+    def _recall(memo: Memo[T], message: memoryview, decode: Callable[[memoryview], T | None]) -> T | None:
+        body = bytes(message[_HDR.size :])
+        item = memo.last.get(body, memo)
+        if item is memo:
+            item = decode(message)
+        memo.next[body] = item
+        return cast("T | None", item)
 
     async def apply(self, ops: Sequence[tuple[Op, KernelRoute]]) -> list[KernelError | None]:
         """Send every (op, route), BATCH per sendmsg; one result per op, in order: None or the kernel's refusal.

@@ -4,7 +4,8 @@ It must run in the network namespace it manages (the daemon runs inside its node
 sockets are opened in the caller's namespace. One pyroute2 socket serves concurrent requests (pyroute2
 matches answers by sequence number). Link names, addresses and routes, which the observers and appliers
 dump on every pass, are read through a second, raw socket with the hand-written decoders of `dumps` and
-`batch` (one dump at a time on it); links and rules still go through pyroute2.
+`batch` (one dump at a time on it), each kind with a `Memo` so that what did not change since the last
+dump is not decoded again; links and rules still go through pyroute2.
 
 Idempotence, as in systemd-networkd: an add answered EEXIST returns False ("already there"), a delete
 answered ENOENT, ESRCH, EADDRNOTAVAIL or ENODEV returns False ("already gone"); any other refusal
@@ -25,7 +26,7 @@ import anyio.lowlevel
 from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
-from networkd.kernel.batch import RouteSocket, decode_route
+from networkd.kernel.batch import Memo, RouteSocket, decode_route
 from networkd.kernel.codec import link_from_msg, rule_from_msg, to_nlmsg
 from networkd.kernel.dumps import ADDRESS_REQUEST, LINK_REQUEST, decode_address, decode_link_name
 from networkd.kernel.errors import NOT_FOUND, KernelError
@@ -80,6 +81,8 @@ class Netlink:
         self._ipr = ipr
         self._raw = raw
         self._raw_lock = anyio.Lock()
+        self._address_memo: Memo[KernelAddress] = Memo()
+        self._route_memo: Memo[KernelRoute] = Memo()
 
     @classmethod
     async def open(cls) -> Netlink:
@@ -130,13 +133,13 @@ class Netlink:
         raise KernelError(errno.EINTR, request.op, request.obj, f"interrupted {DUMP_ATTEMPTS} times by changes")
 
     async def _raw_dump(
-        self, msg_type: int, body: bytes, decode: Callable[[memoryview], T | None], what: str
+        self, msg_type: int, body: bytes, decode: Callable[[memoryview], T | None], what: str, memo: Memo[T] | None
     ) -> list[T]:
         async with self._raw_lock:
-            return await self._raw.dump(msg_type, body, decode, what)
+            return await self._raw.dump(msg_type, body, decode, what, memo=memo)
 
     async def _names(self) -> dict[int, str]:
-        return dict(await self._raw_dump(RTM_GETLINK, LINK_REQUEST, decode_link_name, "link names"))
+        return dict(await self._raw_dump(RTM_GETLINK, LINK_REQUEST, decode_link_name, "link names", None))
 
     async def links(self) -> list[KernelLink]:
         """Every link in the namespace."""
@@ -145,19 +148,19 @@ class Netlink:
     async def addresses(self) -> list[KernelAddress]:
         """Every IPv4 and IPv6 address, with its link name."""
         names = await self._names()
-        return await self._raw_dump(RTM_GETADDR, ADDRESS_REQUEST, lambda msg: decode_address(msg, names), "addresses")
+        self._address_memo.rekey(names)
+        return await self._raw_dump(
+            RTM_GETADDR, ADDRESS_REQUEST, lambda msg: decode_address(msg, names), "addresses", self._address_memo
+        )
 
     async def routes(self, table: int | None = None) -> list[KernelRoute]:
         """IPv4 and IPv6 routes of `table` (None: all tables), without cached/cloned entries."""
         names = await self._names()
-
-        def decode(msg: memoryview) -> KernelRoute | None:
-            route = decode_route(msg, names=names)
-            if route is None or route.flags & RTM_F_CLONED or (table is not None and route.table != table):
-                return None
-            return route
-
-        return await self._raw_dump(RTM_GETROUTE, ROUTE_REQUEST, decode, "routes")
+        self._route_memo.rekey(names)
+        found = await self._raw_dump(
+            RTM_GETROUTE, ROUTE_REQUEST, lambda msg: decode_route(msg, names=names), "routes", self._route_memo
+        )
+        return [r for r in found if not r.flags & RTM_F_CLONED and (table is None or r.table == table)]
 
     async def rules(self) -> list[KernelRule]:
         """Every IPv4 and IPv6 routing rule."""

@@ -103,3 +103,22 @@ def test_addresses_and_routes_decode_as_pyroute2_and_match_ip(node: Node) -> Non
     assert (by_dst[("10.6.0.0/16", 100)]["mtu"], by_dst[("10.6.0.0/16", 100)]["pref_src"]) == (1400, "10.0.0.1")
     assert by_dst[("0.0.0.0/0", 70000)]["oif_name"] == "v0"
     assert by_dst[("2001:db8:1::/48", 254)]["protocol"] == 186  # bgp
+
+
+def test_unchanged_routes_are_not_decoded_again_and_changes_are_seen(node: Node) -> None:
+    ip(node, "route", "add", "10.1.0.0/16", "via", "10.0.0.2", "proto", "78")
+    batch = "".join(f"route add 100.64.{i // 256}.{i % 256}/32 via 10.0.0.2\n" for i in range(MANY))
+    node.check(["ip", "-batch", "-"], uts_mount=False, input=batch)
+    out = node.check([sys.executable, str(PROBE), "memo"], uts_mount=False, timeout=120).stdout
+    replaced, renamed = json.loads(out)
+
+    assert replaced["as_pyroute2"] and renamed["as_pyroute2"]
+    # `ip route replace` of one route: only that one is a new record, with the new gateway
+    assert replaced["same_objects"] == replaced["routes"] - 1
+    assert [(r["dst"], r["gateway"]) for r in replaced["changed"]] == [("10.1.0.0/16", "10.0.0.3")]
+    # a link renamed: every record is decoded again, with the new name
+    assert renamed["same_objects"] == 0
+    shown = {r["dst"]: r for r in node.ip_json("route", "show", "10.1.0.0/16")}
+    (mine,) = [r for r in renamed["changed"] if r["dst"] == "10.1.0.0/16"]
+    assert (mine["oif_name"], mine["gateway"]) == (shown["10.1.0.0/16"]["dev"], shown["10.1.0.0/16"]["gateway"]) == (
+        "v9", "10.0.0.3")
