@@ -40,11 +40,13 @@ class KernelObserver(Controller):
 
     def __init__(self, hub: KernelHub) -> None:
         self.hub = hub
+        self._put: dict[str, Spec] = {}  # exclusive outputs: the status object put last under each id
 
     def outputs(self) -> Iterable[Output]:
         return [Output(self.status, self.output_kind)]
 
     async def run(self, ctx: Context) -> None:
+        self._put = {}
         async with await Netlink.open() as nl:
             remove = self.hub.subscribe(self.kinds, ctx.queue_reconcile)
             try:
@@ -63,13 +65,22 @@ class KernelObserver(Controller):
     async def converge(self, ctx: Context, nl: Netlink) -> int:
         """One pass: dump, put every observed status, retire the rest; returns how many were observed.
 
-        With a shared output, statuses another controller owns under the same id are left to it.
+        With a shared output, statuses another controller owns under the same id are left to it. With an
+        exclusive one, a status that is the very object this run put last time is not compared again (an
+        observer that keeps the records of unchanged kernel objects skips most of a pass that way).
         """
         observed = await self.observe(ctx, nl)
         shared = self.output_kind is OutputKind.SHARED
+        last, self._put = self._put, {}
         for id, spec in observed.items():
-            if shared and (cur := ctx.get(NETWORK, self.status, id)) is not None and cur.metadata.owner != self.name:
+            if shared:
+                if (cur := ctx.get(NETWORK, self.status, id)) is not None and cur.metadata.owner != self.name:
+                    continue
+            elif last.get(id) is spec:
+                self._put[id] = spec
                 continue
+            else:
+                self._put[id] = spec
             ctx.put(NETWORK, id, spec)
         ctx.retire(NETWORK, self.status, observed)
         return len(observed)

@@ -6,6 +6,7 @@ import functools
 from typing import TypeVar
 
 from networkd.controllers.observers import KernelObserver
+from networkd.kernel.hub import KernelHub
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import KernelRoute
 from networkd.resources.base import Spec
@@ -63,10 +64,23 @@ class RouteStatusController(KernelObserver):
     kinds = ("route", "link")
     status = RouteStatus.TYPE
 
+    def __init__(self, hub: KernelHub) -> None:
+        super().__init__(hub)
+        # the last pass's statuses by route record: `Netlink.routes` hands back the same record for a route
+        # that did not change, so its id and status are not built again (nor compared, see `converge`)
+        self._last: dict[int, tuple[KernelRoute, str, RouteStatus]] = {}
+
     async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
         observed: dict[str, Spec] = {}
+        last, self._last = self._last, {}
         for route in await nl.routes():
-            found = route_status(route)
-            if found is not None:
-                observed[found[0]] = found[1]
+            known = last.get(id(route))
+            if known is not None and known[0] is route:
+                _, route_key, status = known
+            elif (found := route_status(route)) is not None:
+                route_key, status = found
+            else:
+                continue
+            self._last[id(route)] = (route, route_key, status)
+            observed[route_key] = status
         return observed
