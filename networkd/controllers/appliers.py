@@ -98,7 +98,8 @@ class Applier(Controller, Generic[K]):
             if tearing_down(res):
                 dying.append(res)
             else:
-                ctx.add_finalizer(NETWORK, self.spec_type, res.id)
+                if ctx.name not in res.metadata.finalizers:
+                    ctx.add_finalizer(NETWORK, self.spec_type, res.id)
                 live.append(res)
         return live, dying
 

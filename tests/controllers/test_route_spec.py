@@ -235,3 +235,20 @@ def test_ten_thousand_routes_within_three_times_ip_batch(node: Node) -> None:
     assert out["finalizers_left"] == 0 and out["restarts"] == 0
     assert not node.ip_json("route", "show", "table", "100")
     assert out["specs_to_kernel_s"] < 3 * ip_batch
+
+
+def test_a_link_recreated_gets_its_routes_back_on_its_new_index(node: Node) -> None:
+    ip(node, "link", "add", "v9", "type", "veth", "peer", "name", "v9p")
+    ip(node, "link", "set", "v9", "up")
+    appliers = Appliers(node, controllers=["route"])
+    appliers.put([spec("10.6.0.0/24", link="v9")])
+    wait_for(lambda: shown(node).get(("main", "10.6.0.0/24"), {}).get("dev") == "v9", timeout=5.0,
+             what="the route on v9")
+    old_index = node.ip_json("link", "show", "v9")[0]["ifindex"]
+    ip(node, "link", "del", "v9")
+    ip(node, "link", "add", "v9", "type", "veth", "peer", "name", "v9p")
+    ip(node, "link", "set", "v9", "up")
+    assert node.ip_json("link", "show", "v9")[0]["ifindex"] != old_index
+    wait_for(lambda: shown(node).get(("main", "10.6.0.0/24"), {}).get("dev") == "v9", timeout=5.0,
+             what="the route back on the new v9")
+    appliers.stop()
