@@ -26,6 +26,7 @@ from networkd.kernel.types import (
     KernelRoute,
     NextHop,
 )
+from networkd.resources.base import Resource, Spec
 from networkd.resources.enums import RouteType
 from networkd.resources.network import RouteSpec
 from networkd.runtime import Context
@@ -167,15 +168,21 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         # indexes in `_index`: a pass over 10,000 unchanged specs then only looks them up
         self._routes: dict[str, tuple[RouteSpec, Key, KernelRoute | None]] = {}
         self._index: dict[str, int] = {}
+        # what the last pass that changed nothing saw: sweep, the live specs, our routes (dumped records)
+        self._settled: tuple[bool, list[Spec], list[KernelRoute]] | None = None
 
-    def _route(self, spec_id: str, spec: RouteSpec, index: dict[str, int]) -> tuple[Key, KernelRoute | None]:
-        """(key, route) of a spec, from the last pass when neither the spec nor the link indexes changed."""
-        known = self._routes.get(spec_id)
-        if known is not None and known[0] is spec:
-            return known[1], known[2]
-        route, key = kernel_route(spec, index), route_key(spec)  # ValueError: not kept
-        self._routes[spec_id] = (spec, key, route)
-        return key, route
+    def _unchanged(self, sweep: bool, live: list[Resource[Spec]], ours: list[KernelRoute]) -> bool:
+        """Whether this pass sees exactly what the last pass that had nothing to do saw (same objects)."""
+        if self._settled is None:
+            return False
+        settled_sweep, specs, routes = self._settled
+        return (
+            settled_sweep == sweep
+            and len(specs) == len(live)
+            and len(routes) == len(ours)
+            and all(res.spec is spec for res, spec in zip(live, specs, strict=True))
+            and all(a is b for a, b in zip(ours, routes, strict=True))
+        )
 
     async def reconcile(self, ctx: Context, kernel: tuple[Netlink, RouteSocket], *, sweep: bool) -> list[KernelError]:
         netlink, routes = kernel
@@ -184,16 +191,26 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         index = {link.name: link.index for link in links}
         names = {link.index: link.name for link in links}
         if index != self._index or len(self._routes) > 2 * len(live):
-            self._routes, self._index = {}, index
+            self._routes, self._index, self._settled = {}, index, None
+        dumped = await routes.routes()
+        if not dying and self._unchanged(sweep, live, dumped):
+            self._saying |= self._said  # the standing messages still stand
+            return []
+        self._settled = None
         want: dict[Key, KernelRoute] = {}
         keys: set[Key] = set()  # keys of every live spec, also of those waiting for a link
         for res in live:
             spec = cast(RouteSpec, res.spec)
-            try:
-                key, route = self._route(res.id, spec, index)
-            except ValueError as e:
-                self.say(ctx, f"route {res.id}: {e}", logging.WARNING)
-                continue
+            known = self._routes.get(res.id)
+            if known is not None and known[0] is spec:
+                _, key, route = known
+            else:
+                try:
+                    key, route = route_key(spec), kernel_route(spec, index)
+                except ValueError as e:
+                    self.say(ctx, f"route {res.id}: {e}", logging.WARNING)
+                    continue
+                self._routes[res.id] = (spec, key, route)
             keys.add(key)
             if route is None:
                 self.say(ctx, f"route {res.id}: waiting for link {spec.out_link_name or 'of a nexthop'}")
@@ -201,7 +218,7 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
                 want[key] = route
         dying_keys = {route_key(cast(RouteSpec, res.spec)) for res in dying}
 
-        ours = {route.key: route for route in await routes.routes()}
+        ours = {route.key: route for route in dumped}
         ops: list[tuple[Op, KernelRoute]] = []
         changed = set()
         for key, route in ours.items():
@@ -218,6 +235,8 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         if not ops:
             for res in dying:
                 self.release(ctx, res)
+            if not dying:
+                self._settled = (sweep, [res.spec for res in live], dumped)
             return []
         results = await routes.apply(ops)
 
