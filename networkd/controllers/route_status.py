@@ -56,13 +56,22 @@ def route_status(route: KernelRoute) -> tuple[str, RouteStatus] | None:
     return route_id(table, family, destination, route.gateway, route.priority, route.oif_name), status
 
 
+ROUTE_SETTLE = 0.05
+"""Seconds RouteStatusController lets route and link changes gather before it dumps. One address added or
+removed is already several route events (its prefix and local routes; an applier putting it back, more),
+and an applier's batch of routes arrives as dozens of event bursts: each used to cost a pass over every
+route, competing with the appliers' repairs in the first milliseconds after a change. Every wakeup still
+ends in a full dump, so the resync after lost events (ENOBUFS) and link changes is unchanged."""
+
+
 class RouteStatusController(KernelObserver):
     """Mirrors routes (cached clones excluded); re-dumps on route and link changes, since the kernel
-    removes IPv4 routes of a link going down without telling."""
+    removes IPv4 routes of a link going down without telling. Changes settle for ROUTE_SETTLE first."""
 
     name = "network.RouteStatusController"
     kinds = ("route", "link")
     status = RouteStatus.TYPE
+    settle = ROUTE_SETTLE
 
     def __init__(self, hub: KernelHub) -> None:
         super().__init__(hub)
