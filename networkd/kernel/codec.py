@@ -1,8 +1,8 @@
 """pyroute2 at the edge: neutral Requests into pyroute2 messages, decoded messages into kernel records.
 
-Addresses and routes are dumped with the hand-written decoders (`dumps`, `batch.decode_route`);
-`address_from_msg` and `route_from_msg` stay as their reference: tests/kernel/test_dumps.py checks that
-both read the same dumps into the same records.
+Links, addresses and routes are dumped with the hand-written decoders (`dumps`, `batch.decode_route`);
+`link_from_msg`, `address_from_msg` and `route_from_msg` stay as their reference: tests/kernel/test_dumps.py
+checks that both read the same dumps into the same records.
 
 pyroute2 0.9.7 knows only the first 27 IFLA_BOND_* attributes; the full table (up to
 IFLA_BOND_COUPLED_CONTROL) is registered here for the "bond" kind, so options such as

@@ -2,10 +2,11 @@
 
 It must run in the network namespace it manages (the daemon runs inside its node's namespace): the
 sockets are opened in the caller's namespace. One pyroute2 socket serves concurrent requests (pyroute2
-matches answers by sequence number). Link names, addresses and routes, which the observers and appliers
-dump on every pass, are read through a second, raw socket with the hand-written decoders of `dumps` and
-`batch` (one dump at a time on it), each kind with a `Memo` so that what did not change since the last
-dump is not decoded again; links and rules still go through pyroute2.
+matches answers by sequence number). Links, addresses and routes, which the observers and appliers dump on
+every pass, are read through a second, raw socket with the hand-written decoders of `dumps` and `batch`
+(one dump at a time on it); addresses and routes with a `Memo`, so that what did not change since the
+last dump is not decoded again (link messages carry counters, which always change). Rules still go
+through pyroute2.
 
 Idempotence, as in systemd-networkd: an add answered EEXIST returns False ("already there"), a delete
 answered ENOENT, ESRCH, EADDRNOTAVAIL or ENODEV returns False ("already gone"); any other refusal
@@ -27,8 +28,8 @@ from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from networkd.kernel.batch import Memo, RouteSocket, decode_route
-from networkd.kernel.codec import link_from_msg, rule_from_msg, to_nlmsg
-from networkd.kernel.dumps import ADDRESS_REQUEST, LINK_REQUEST, decode_address, decode_link_name
+from networkd.kernel.codec import rule_from_msg, to_nlmsg
+from networkd.kernel.dumps import ADDRESS_REQUEST, LINK_REQUEST, decode_address, decode_link, decode_link_name
 from networkd.kernel.errors import NOT_FOUND, KernelError
 from networkd.kernel.messages import (
     NLM_F_DUMP_INTR,
@@ -143,7 +144,7 @@ class Netlink:
 
     async def links(self) -> list[KernelLink]:
         """Every link in the namespace."""
-        return [link_from_msg(msg) for msg in await self._dump(RTM_GETLINK)]
+        return await self._raw_dump(RTM_GETLINK, LINK_REQUEST, decode_link, "links", None)
 
     async def addresses(self) -> list[KernelAddress]:
         """Every IPv4 and IPv6 address, with its link name."""

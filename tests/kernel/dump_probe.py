@@ -1,8 +1,8 @@
 """Dumps a lab node's links, addresses and routes two ways, for tests/kernel/test_dumps.py. Never run it elsewhere.
 
-    dump_probe.py        prints {"ours": {"addresses", "routes"}, "pyroute2": {"addresses", "routes"}}: what
-                         `Netlink.addresses()` / `Netlink.routes()` decode by hand, and the same dumps decoded
-                         by pyroute2 and converted by `codec.address_from_msg` / `route_from_msg`.
+    dump_probe.py        prints {"ours": {"links", "addresses", "routes"}, "pyroute2": {the same}}: what
+                         `Netlink.links()` / `addresses()` / `routes()` decode by hand, and the same dumps decoded
+                         by pyroute2 and converted by `codec.link_from_msg` / `address_from_msg` / `route_from_msg`.
     dump_probe.py memo   dumps routes, runs `ip route replace 10.1.0.0/16 via 10.0.0.3`, dumps again, renames
                          link v0 to v9, dumps again; prints for the second and third dumps how many records are
                          the very objects of the dump before, and whether they equal pyroute2's reading.
@@ -21,7 +21,7 @@ import anyio
 sys.path.insert(0, str(Path(__file__).parent))
 from nlprobe import _plain
 
-from networkd.kernel.codec import address_from_msg, route_from_msg
+from networkd.kernel.codec import address_from_msg, link_from_msg, route_from_msg
 from networkd.kernel.messages import RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import RTM_F_CLONED
@@ -35,10 +35,13 @@ async def pyroute2_routes(nl: Netlink) -> list[Any]:
 
 async def run() -> dict[str, Any]:
     async with await Netlink.open() as nl:
-        ours = {"addresses": _plain(await nl.addresses()), "routes": _plain(await nl.routes())}
-        names = {msg["index"]: msg.get_attr("IFLA_IFNAME") or "" for msg in await nl._dump(RTM_GETLINK)}
+        ours = {"links": _plain(await nl.links()), "addresses": _plain(await nl.addresses()),
+                "routes": _plain(await nl.routes())}
+        links = [link_from_msg(msg) for msg in await nl._dump(RTM_GETLINK)]
+        names = {link.index: link.name for link in links}
         addresses = [address_from_msg(msg, names) for msg in await nl._dump(RTM_GETADDR)]
-        theirs = {"addresses": _plain([a for a in addresses if a is not None]), "routes": await pyroute2_routes(nl)}
+        theirs = {"links": _plain(links), "addresses": _plain([a for a in addresses if a is not None]),
+                  "routes": await pyroute2_routes(nl)}
     return {"ours": ours, "pyroute2": theirs}
 
 

@@ -1,20 +1,26 @@
 """The hand-written dump decoders against pyroute2's decoding and `ip -j`, on real namespace dumps.
 
-tests/kernel/dump_probe.py runs inside the node: `Netlink.addresses()` / `routes()` (networkd.kernel.dumps and
-batch.decode_route on a raw socket) and the same dumps through pyroute2 and codec, which must agree record for
-record; `ip -j` then checks which objects were seen.
+tests/kernel/dump_probe.py runs inside the node: `Netlink.links()` / `addresses()` / `routes()`
+(networkd.kernel.dumps and batch.decode_route on a raw socket) and the same dumps through pyroute2 and codec,
+which must agree record for record; `ip -j` then checks which objects were seen. Link kinds this kernel lacks
+(vlan, bond) are decoded from the bytes pyroute2 encodes for them.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from ipaddress import ip_interface, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nslab import Lab, Node
+
+from networkd.kernel.codec import link_from_msg, to_nlmsg
+from networkd.kernel.dumps import decode_link
+from networkd.kernel.messages import RTM_NEWLINK, Nest, Request, build_link_add
+from networkd.kernel.types import BOND_MODE_8023AD, BOND_MODE_ACTIVEBACKUP, ETH_P_8021AD, BondOptions
 
 PROBE = Path(__file__).with_name("dump_probe.py")
 TABLES = {"main": 254, "local": 255, "default": 253}
@@ -39,6 +45,41 @@ def ip_routes(node: Node) -> set[tuple[str, int]]:
             table = route.get("table", "main")
             found.add((str(ip_network(dst, strict=False)), TABLES.get(table) or int(table)))
     return found
+
+
+def encoded(request: Request, index: int) -> bytes:
+    """`request` as pyroute2 encodes it, with the link index a dump would carry."""
+    msg = to_nlmsg(request)
+    msg["index"] = index
+    msg["header"]["type"] = RTM_NEWLINK
+    msg.encode()
+    return bytes(msg.data)
+
+
+def pyroute2_link(data: bytes) -> Any:
+    msg = type(to_nlmsg(Request(RTM_NEWLINK, 0, Nest(()), "", "")))(data)
+    msg.decode()
+    return link_from_msg(msg)
+
+
+@pytest.mark.parametrize("request_", [
+    build_link_add("vl0", "vlan", parent=3, vlan_id=42, vlan_protocol=ETH_P_8021AD),
+    build_link_add("bond0", "bond", bond=BondOptions(
+        mode=BOND_MODE_ACTIVEBACKUP, miimon=100, use_carrier=True, primary=4, missed_max=2, arp_interval=100,
+        arp_ip_targets=(IPv4Address("192.0.2.1"), IPv4Address("192.0.2.2")),
+        ns_ip6_targets=(IPv6Address("2001:db8::1"),))),
+    build_link_add("bond1", "bond", bond=BondOptions(
+        mode=BOND_MODE_8023AD, xmit_hash_policy=1, lacp_rate=1, ad_select=2, ad_actor_sys_prio=65535,
+        ad_user_port_key=7, ad_lacp_active=1, updelay=200, resend_igmp=1, use_carrier=False)),
+    build_link_add("mv0", "macvlan", parent=3, macvlan_mode=8),
+    build_link_add("br0", "bridge", stp=True, vlan_filtering=True),
+], ids=["vlan", "bond-activebackup", "bond-8023ad", "macvlan", "bridge"])
+def test_kinds_this_kernel_may_lack_decode_as_pyroute2(request_: Request) -> None:
+    data = encoded(request_, 9)
+    ours = decode_link(memoryview(data))
+    assert ours == pyroute2_link(data)
+    assert (ours.index, ours.kind) == (9, request_.attr("IFLA_LINKINFO", "IFLA_INFO_KIND"))
+    assert any(value is not None for value in (ours.vlan, ours.bond, ours.bridge, ours.macvlan_mode))
 
 
 @pytest.fixture
@@ -103,6 +144,34 @@ def test_addresses_and_routes_decode_as_pyroute2_and_match_ip(node: Node) -> Non
     assert (by_dst[("10.6.0.0/16", 100)]["mtu"], by_dst[("10.6.0.0/16", 100)]["pref_src"]) == (1400, "10.0.0.1")
     assert by_dst[("0.0.0.0/0", 70000)]["oif_name"] == "v0"
     assert by_dst[("2001:db8:1::/48", 254)]["protocol"] == 186  # bgp
+
+
+def test_links_decode_as_pyroute2_and_match_ip(node: Node) -> None:
+    ip(node, "link", "add", "br0", "type", "bridge", "stp_state", "1")  # no vlan filtering in this kernel
+    ip(node, "link", "add", "mv0", "link", "v0", "type", "macvlan", "mode", "bridge")
+    ip(node, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+    ip(node, "link", "set", "va", "master", "br0", "alias", "to the bridge", "mtu", "1400")
+    ip(node, "link", "property", "add", "dev", "va", "altname", "bridge-port-a")
+    ip(node, "link", "set", "br0", "up")
+
+    out = dumped(node)
+    assert out["ours"]["links"] == out["pyroute2"]["links"]
+    links = {link["name"]: link for link in out["ours"]["links"]}
+    shown = {link["ifname"]: link for link in node.ip_json("-d", "link", "show")}
+    assert set(links) == set(shown)
+    for name, link in links.items():
+        assert (link["index"], link["mtu"]) == (shown[name]["ifindex"], shown[name]["mtu"])
+        assert bool(link["flags"] & 1) == ("UP" in shown[name]["flags"])  # IFF_UP
+        assert link["hw_addr"] == shown[name].get("address", "")
+        assert link["operstate"] == shown[name]["operstate"]
+        assert link["kind"] == shown[name].get("linkinfo", {}).get("info_kind", "")
+    assert links["br0"]["bridge"] == {"stp": True, "vlan_filtering": False}
+    assert (links["mv0"]["macvlan_mode"], links["mv0"]["link_index"]) == (4, links["v0"]["index"])
+    assert (links["va"]["master_index"], links["va"]["slave_kind"]) == (links["br0"]["index"], "bridge")
+    assert (links["va"]["alias"], links["va"]["altnames"], links["va"]["mtu"]) == (
+        "to the bridge", ["bridge-port-a"], 1400)
+    assert links["va"]["link_index"] == links["vb"]["index"]
+    assert links["v0"]["link_netnsid"] is not None  # its peer is in the other node
 
 
 def test_unchanged_routes_are_not_decoded_again_and_changes_are_seen(node: Node) -> None:
