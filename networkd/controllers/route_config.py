@@ -36,6 +36,11 @@ class RouteConfigController(Controller):
 
     name = "network.RouteConfigController"
 
+    def __init__(self) -> None:
+        # the LinkConfig-family documents and the link names they resolved to, with the specs made of them and
+        # their ids: link statuses wake this controller often, and a document may carry 10,000 routes
+        self._documents: tuple[tuple[object, ...], tuple[str, ...], list[tuple[str, RouteSpec]]] | None = None
+
     def inputs(self) -> Iterable[Input]:
         return [MACHINE_CONFIG, KERNEL_CMDLINE, LINK_STATUSES]
 
@@ -45,14 +50,10 @@ class RouteConfigController(Controller):
     async def run(self, ctx: Context) -> None:
         while True:
             await ctx.wait()
-            specs: dict[str, RouteSpec] = {}
-            for r in self.specs(ctx):
-                rid = route_id(r.table, r.family, r.destination, r.gateway, r.priority, r.out_link_name)
-                specs[layered_id(r.layer, rid)] = r
-            ctx.publish(NETWORK_CONFIG, RouteSpec.TYPE, specs)
+            ctx.publish(NETWORK_CONFIG, RouteSpec.TYPE, dict(self.specs(ctx)))
 
-    def specs(self, ctx: Context) -> list[RouteSpec]:
-        """Every route of the layers this controller owns."""
+    def specs(self, ctx: Context) -> list[tuple[str, RouteSpec]]:
+        """(id, spec) of every route of the layers this controller owns."""
         cfg = machine_config(ctx)
         links = Links(ctx)
         cmdline = kernel_cmdline(ctx)
@@ -62,8 +63,23 @@ class RouteConfigController(Controller):
         for device in devices:
             if not device.ignore and device.interface is not None:
                 out += _device_routes(device, links)
-        out += _document_routes(cfg, links)
-        return out
+        return [_with_id(r) for r in out] + self._document_routes(cfg, links)
+
+    def _document_routes(self, cfg: MachineConfig | None, links: Links) -> list[tuple[str, RouteSpec]]:
+        """The LinkConfig-family documents' routes with their ids; made again only when a document or the
+        link one names changed."""
+        docs = cfg.links() if cfg is not None else ()
+        names = tuple(links.resolve(doc.name) for doc in docs)
+        known = self._documents
+        if known is None or known[1] != names or len(known[0]) != len(docs) or any(
+                a is not b for a, b in zip(known[0], docs, strict=True)):
+            known = self._documents = (docs, names, [_with_id(r) for r in _document_routes(cfg, links)])
+        return known[2]
+
+
+def _with_id(r: RouteSpec) -> tuple[str, RouteSpec]:
+    """A spec with its `network-config` id."""
+    return layered_id(r.layer, route_id(r.table, r.family, r.destination, r.gateway, r.priority, r.out_link_name)), r
 
 
 def cmdline_routes(cmdline: CmdlineResult) -> list[RouteSpec]:

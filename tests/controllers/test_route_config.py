@@ -174,3 +174,26 @@ async def test_cmdline_routes_via_an_ignored_device_are_dropped() -> None:
         await converge(lambda: ids(n), {"cmdline/inet4/10.0.1.1//1025"})
         n.config(None)
         await converge(lambda: ids(n), {"cmdline/inet4/10.0.0.1//1024", "cmdline/inet4/10.0.1.1//1025"})
+
+
+@pytest.mark.anyio
+async def test_document_routes_follow_the_link_their_name_resolves_to_and_the_config() -> None:
+    n = Node()
+    n.link("eth1", alt_names=("uplink",))
+    n.link("eth2")
+    doc = "apiVersion: v1alpha1\nkind: LinkConfig\nname: uplink\nroutes:\n  - destination: 10.9.0.0/16\n" \
+          "    gateway: 10.0.0.1\n  - destination: fd09::/64\n    gateway: fd00::1\n"
+    n.config(doc)
+    async with n.running(RouteConfigController()):
+        await converge(lambda: ids(n), {"configuration/inet4/10.0.0.1/10.9.0.0/16/1024",
+                                        "configuration/eth1/inet6/fd00::1/fd09::/64/1024"})
+        assert n.specs(RouteSpec.TYPE)["configuration/inet4/10.0.0.1/10.9.0.0/16/1024"].out_link_name == "eth1"
+        n.link("eth1")  # the altname moves to eth2: the same document now names eth2
+        n.link("eth2", alt_names=("uplink",))
+        await converge(lambda: ids(n), {"configuration/inet4/10.0.0.1/10.9.0.0/16/1024",
+                                        "configuration/eth2/inet6/fd00::1/fd09::/64/1024"})
+        await converge(lambda: n.specs(RouteSpec.TYPE)["configuration/inet4/10.0.0.1/10.9.0.0/16/1024"]
+                       .out_link_name, "eth2")
+        n.config(doc.replace("10.9.0.0/16", "10.8.0.0/16"))
+        await converge(lambda: ids(n), {"configuration/inet4/10.0.0.1/10.8.0.0/16/1024",
+                                        "configuration/eth2/inet6/fd00::1/fd09::/64/1024"})
