@@ -19,6 +19,7 @@ Like `netlink.Netlink`, the socket works in the network namespace of the process
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -189,7 +190,13 @@ def _attrs(data: memoryview, offset: int, end: int) -> Iterator[tuple[int, memor
 
 
 def _address(family: int, raw: memoryview) -> IPAddress:
-    return IPv4Address(bytes(raw)) if family == AF_INET else IPv6Address(bytes(raw))
+    return _shared_address(family, bytes(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_address(family: int, packed: bytes) -> IPAddress:
+    """One (immutable) address object for the many routes through the same gateway or from the same source."""
+    return IPv4Address(packed) if family == AF_INET else IPv6Address(packed)
 
 
 def _via(raw: memoryview) -> IPAddress:
