@@ -37,7 +37,7 @@ class KernelObserver(Controller):
     kinds: ClassVar[tuple[Kind, ...]]
     status: ClassVar[ResourceType]
     output_kind: ClassVar[OutputKind] = OutputKind.EXCLUSIVE
-    settle: ClassVar[float] = 0.0  # seconds a wakeup waits for more changes before the pass (Context.wait)
+    debounce: ClassVar[float] = 0.0  # seconds a wakeup waits for more changes before the pass (Context.wait)
 
     def __init__(self, hub: KernelHub) -> None:
         self.hub = hub
@@ -52,7 +52,7 @@ class KernelObserver(Controller):
             remove = self.hub.subscribe(self.kinds, ctx.queue_reconcile)
             try:
                 while True:
-                    await ctx.wait(self.settle)
+                    await ctx.wait(self.debounce)
                     try:
                         await self.converge(ctx, nl)
                     except KernelError as e:

@@ -56,7 +56,7 @@ def route_status(route: KernelRoute) -> tuple[str, RouteStatus] | None:
     return route_id(table, family, destination, route.gateway, route.priority, route.oif_name), status
 
 
-ROUTE_SETTLE = 0.05
+ROUTE_DEBOUNCE = 0.05
 """Seconds RouteStatusController lets route and link changes gather before it dumps. One address added or
 removed is already several route events (its prefix and local routes; an applier putting it back, more),
 and an applier's batch of routes arrives as dozens of event bursts: each used to cost a pass over every
@@ -66,12 +66,12 @@ ends in a full dump, so the resync after lost events (ENOBUFS) and link changes 
 
 class RouteStatusController(KernelObserver):
     """Mirrors routes (cached clones excluded); re-dumps on route and link changes, since the kernel
-    removes IPv4 routes of a link going down without telling. Changes settle for ROUTE_SETTLE first."""
+    removes IPv4 routes of a link going down without telling. Changes are debounced for ROUTE_DEBOUNCE first."""
 
     name = "network.RouteStatusController"
     kinds = ("route", "link")
     status = RouteStatus.TYPE
-    settle = ROUTE_SETTLE
+    debounce = ROUTE_DEBOUNCE
 
     def __init__(self, hub: KernelHub) -> None:
         super().__init__(hub)

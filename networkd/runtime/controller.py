@@ -97,10 +97,10 @@ class Context:
 
     # wakeups
 
-    async def wait(self, settle: float = 0.0) -> None:
+    async def wait(self, debounce: float = 0.0) -> None:
         """Wait for the next reconcile request; requests that arrive meanwhile coalesce into one.
 
-        With `settle`, wait that many seconds more after the first request, so that the requests of a
+        With `debounce`, wait that many seconds more after the first request, so that the requests of a
         burst spread over that time make one pass too.
         """
         self._waiting = True
@@ -110,8 +110,8 @@ class Context:
             await self._wakeup.wait()
         finally:
             self._waiting = False
-        if settle > 0:
-            await asyncio.sleep(settle)
+        if debounce > 0:
+            await asyncio.sleep(debounce)
         self._wakeup.clear()
         self._passes += 1
 

@@ -61,28 +61,28 @@ async def test_input_changes_wake_and_coalesce() -> None:
         tg.cancel_scope.cancel()
 
 
-class Settler(Copier):
-    """A Copier whose wakeups settle for 0.2 s."""
+class Debounced(Copier):
+    """A Copier whose wakeups are debounced for 0.2 s."""
 
-    name = "test.Settler"
+    name = "test.Debounced"
 
     async def run(self, ctx: Context) -> None:
         while True:
-            await ctx.wait(settle=0.2)
+            await ctx.wait(debounce=0.2)
             self.passes += 1
             self.seen.append([r.id for r in ctx.list("meta", NS)])
 
 
 @pytest.mark.anyio
-async def test_a_settle_turns_a_burst_spread_over_time_into_one_pass() -> None:
+async def test_a_debounce_turns_a_burst_spread_over_time_into_one_pass() -> None:
     st = State()
     rt = Runtime(st)
-    c = Settler()
+    c = Debounced()
     rt.register(c)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rt.run)
         await _until(lambda: c.passes == 1)  # the initial pass
-        for i in range(5):  # changes 20 ms apart, within the settle time of the first
+        for i in range(5):  # changes 20 ms apart, within the debounce time of the first
             st.create(NS.new("meta", f"n{i}", NamespaceSpec()))
             await anyio.sleep(0.02)
         await _until(lambda: c.passes >= 2)
