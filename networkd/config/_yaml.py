@@ -4,10 +4,11 @@ PyYAML speaks YAML 1.1, where `off`, `yes` and `on` are booleans, `1:30` is an i
 a date. Talos writes `auto: off` and MAC addresses unquoted, so the loader here keeps only the core
 schema's implicit types: null, true/false, decimal/0x/0o integers and floats. Everything else is a string.
 
-libyaml's scanner and parser (PyYAML's C extension) feed PyYAML's own composer and constructors, so the schema,
-the duplicate-key check and the depth guard (the composer's recursion) stay the pure loader's; on any error the
-text is decoded again by the pure loader, whose messages the errors report. Without the extension only the pure
-loader runs.
+libyaml's scanner, parser and composer (PyYAML's C extension) feed PyYAML's own constructors, so the schema and
+the duplicate-key check stay the pure loader's; on any error the text is decoded again by the pure loader, whose
+messages the errors report. The C composer recurses in C without a depth guard, so it only gets texts whose
+nesting is provably shallow (`_shallow`); deeper ones go to the pure loader, whose composer's recursion limit
+refuses them. Without the extension only the pure loader runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.resolver import Resolver
@@ -84,15 +84,10 @@ def _fast_loader_class() -> type[_CoreLoader] | None:
         return None
 
     class _FastCoreLoader(CParser, _CoreLoader):
-        """libyaml's events under the pure composer (which CParser's own would replace) and _CoreLoader's schema."""
-
-        check_node = Composer.check_node
-        get_node = Composer.get_node
-        get_single_node = Composer.get_single_node
+        """libyaml's parser and composer (CParser's, ahead in the MRO) under _CoreLoader's schema."""
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
-            Composer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
@@ -100,6 +95,26 @@ def _fast_loader_class() -> type[_CoreLoader] | None:
 
 
 _FAST_LOADER = _fast_loader_class()
+
+# Nesting depth the C composer is given at most: far below the pure composer's limit (two frames per level
+# under the default recursion limit of 1,000), so a text it accepts is one the pure loader accepts too.
+SHALLOW = 200
+# Where a block collection can start on a line: after the indentation and any `- `, `? `, `: ` or `--- `.
+_BLOCK_START = re.compile(r"^[ \t]*(?:(?:---|[-?:])(?:[ \t]+|$))*", re.MULTILINE)
+
+
+def _shallow(text: str) -> bool:
+    """Whether every node of `text` is nested at most SHALLOW deep (a bound, never an underestimate).
+
+    A block collection nested in another starts at a greater column, except a sequence that is a mapping's
+    value, so block nesting is at most twice the largest column a block collection can start at, plus one;
+    each flow collection needs its own `[` or `{`.
+    """
+    flow = text.count("[") + text.count("{")
+    if flow > SHALLOW:
+        return False
+    column = max((len(m.group()) for m in _BLOCK_START.finditer(text)), default=0)
+    return 2 * (column + 1) + 1 + flow <= SHALLOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +128,7 @@ class RawDocument:
 
 def decode_stream(text: str) -> tuple[list[RawDocument], FieldError | None]:
     """Decode every document of `text`; on a YAML error return the documents before it and the error."""
-    if _FAST_LOADER is not None:
+    if _FAST_LOADER is not None and _shallow(text):
         documents, error = _decode(text, _FAST_LOADER)
         if error is None:
             return documents, None

@@ -9,6 +9,7 @@ import yaml
 
 from networkd.config import _yaml
 from networkd.config._yaml import _CoreLoader, _decode, decode_stream
+from networkd.config.errors import FieldError
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "tests" / "config" / "data").glob("*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))
@@ -86,10 +87,37 @@ def test_core_schema_scalars_through_libyaml(fast: type[_CoreLoader]) -> None:
         "a: b: c\n",
         "ok: 1\n---\nkey: {\n",
         "a: !!int abc\n",
-        "a: " + "[" * 5000 + "]" * 5000 + "\n",
     ],
-    ids=["duplicate-key", "unclosed-flow", "mapping-in-value", "second-document", "bad-tag", "too-deep"],
+    ids=["duplicate-key", "unclosed-flow", "mapping-in-value", "second-document", "bad-tag"],
 )
 def test_errors_are_the_pure_loaders(fast: type[_CoreLoader], text: str) -> None:
     assert _decode(text, fast)[1] is not None
     assert decode_stream(text) == _decode(text, _CoreLoader)
+
+
+def _block(depth: int) -> str:
+    """A block mapping nested `depth` deep, each level two columns in."""
+    return "".join(f"{'  ' * level}k{level}:\n" for level in range(depth)) + "  " * depth + "leaf: 1\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: " + "[" * 5000 + "]" * 5000 + "\n", _block(2000), "a:\n" + "- " * 2000 + "x\n"],
+    ids=["flow", "block-mapping", "compact-sequence"],
+)
+def test_too_deep_never_reaches_the_c_composer(text: str) -> None:
+    """The C composer has no depth guard: deep texts go to the pure loader, which refuses them."""
+    assert not _yaml._shallow(text)
+    assert decode_stream(text) == ([], FieldError("documents[0]", "invalid YAML: nested too deeply"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: " + "[" * 60 + "]" * 60 + "\n", _block(40), "a:\n" + "- " * 40 + "x\n", "- ? a\n  : - - b\n"],
+    ids=["flow", "block-mapping", "compact-sequence", "complex-key"],
+)
+def test_shallow_bound_holds(fast: type[_CoreLoader], text: str) -> None:
+    """Texts within the bound decode through libyaml's composer exactly as through the pure loader."""
+    assert _yaml._shallow(text)
+    documents, error = _decode(text, fast)
+    assert error is None and documents == _decode(text, _CoreLoader)[0]
