@@ -180,7 +180,7 @@ class Context:
             if labels:
                 res = Resource(_with(res, labels=labels), spec)
             return self._state.create(res, owner=self.name)
-        if cur.spec == spec and (labels is None or dict(cur.metadata.labels) == labels):
+        if (cur.spec is spec or cur.spec == spec) and (labels is None or dict(cur.metadata.labels) == labels):
             return cur
         md = cur.metadata if labels is None else _with(cur, labels=labels)
         return self._state.update(Resource(md, spec), owner=self.name, expected_phase=None)

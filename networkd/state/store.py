@@ -243,8 +243,8 @@ class State:
         if md.id in bucket:
             raise ConflictError(f"resource {md.type}({md.namespace}/{md.id}) already exists")
         now = self._clock()
-        new = Resource(dataclasses.replace(md, version=1, owner=owner, phase=Phase.RUNNING, created=now,
-                                           updated=now), res.spec)
+        new = Resource(Metadata(md.namespace, md.type, md.id, 1, owner, Phase.RUNNING, now, now, md.finalizers,
+                                md.labels, md.annotations), res.spec)
         bucket[md.id] = new
         self._emit(Event(EventType.CREATED, new))
         return new
@@ -261,10 +261,9 @@ class State:
                 f"update was based on {md.version}")
         if expected_phase is not None and cur.metadata.phase is not expected_phase:
             raise PhaseError(f"resource {md.type}({md.namespace}/{md.id}) is {cur.metadata.phase.value}")
-        new = Resource(dataclasses.replace(md, version=cur.metadata.version + 1, owner=cur.metadata.owner,
-                                           phase=cur.metadata.phase, created=cur.metadata.created,
-                                           updated=self._clock(), finalizers=cur.metadata.finalizers),
-                       res.spec)
+        was = cur.metadata
+        new = Resource(Metadata(md.namespace, md.type, md.id, was.version + 1, was.owner, was.phase, was.created,
+                                self._clock(), was.finalizers, md.labels, md.annotations), res.spec)
         return self._replace(cur, new)
 
     def teardown(self, namespace: str, type: str, id: str, owner: str = "") -> bool:

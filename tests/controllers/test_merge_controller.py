@@ -78,3 +78,29 @@ async def test_torn_down_spec_is_recreated_when_wanted_again() -> None:
         await until(lambda: (r := st.find(NETWORK, t.type, "hostname")) is not None
                     and r.metadata.phase is Phase.RUNNING and r.spec.hostname == "b")
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_merge_is_reused_only_while_the_layered_specs_are_the_same() -> None:
+    st = State()
+    rt = Runtime(st)
+    ctl = MergeController(AddressSpec.TYPE)
+    calls: list[int] = []
+    merger = ctl.merger
+    ctl.merger = lambda layered: calls.append(len(layered)) or merger(layered)  # type: ignore[assignment,func-returns-value]
+    rt.register(ctl)
+    t = AddressSpec.TYPE
+    st.create(t.new(NETWORK_CONFIG, "cmdline/eth0/10.0.0.1/24", addr("10.0.0.1/24", ConfigLayer.CMDLINE)), "p")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await until(lambda: st.find(NETWORK, t.type, "eth0/10.0.0.1/24") is not None)
+        # an applier's finalizer wakes the controller: same layered specs, no second merge
+        st.add_finalizers(NETWORK, t.type, "eth0/10.0.0.1/24", "applier")
+        await anyio.sleep(0.05)
+        assert calls == [1]
+        # the same id with a new spec is merged again and reaches network
+        cur = st.get(NETWORK_CONFIG, t.type, "cmdline/eth0/10.0.0.1/24")
+        st.update(type(cur)(cur.metadata, addr("10.0.0.1/24", ConfigLayer.PLATFORM)), "p")
+        await until(lambda: st.get(NETWORK, t.type, "eth0/10.0.0.1/24").spec.layer is ConfigLayer.PLATFORM)
+        assert calls == [1, 1]
+        tg.cancel_scope.cancel()
