@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -16,6 +17,12 @@ from typing import NoReturn
 import anyio
 
 log = logging.getLogger("networkd")
+
+# The cyclic garbage collector's thresholds: allocations between young collections, and young (then middle)
+# collections between older ones. CPython's (700, 10, 10) traverse the young objects every 700 allocations,
+# which is a third to a half of the CPU of parsing a config of 10,000 routes and building its specs (almost
+# none of it garbage: refcounting frees the rest); the young generation is now 50,000 objects.
+GC_THRESHOLDS = (50_000, 20, 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +150,7 @@ async def serve(opts: Options) -> None:
     from networkd.runtime import Runtime
     from networkd.state import State
 
+    gc.freeze()  # the modules' objects live as long as the process: no collection needs to look at them again
     state = State()
     runtime = Runtime(state)
     hub = KernelHub()
@@ -173,6 +181,7 @@ async def serve(opts: Options) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
+    gc.set_threshold(*GC_THRESHOLDS)
     opts = parse_args(argv)
     setup_logging(opts.log_format, opts.log_level)
     try:
