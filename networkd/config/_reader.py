@@ -8,6 +8,7 @@ key a parser asks for becomes a known key, and `Fields.finish()` reports the key
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -29,6 +30,9 @@ UINT32 = (0, 2**32 - 1)
 MTU = (68, 65535)
 
 _PREFIX = re.compile(r"[^/\s]+/\d{1,3}")
+# Addresses by their text: a config repeats a few (10,000 routes through one gateway), and the result is immutable,
+# so they are parsed once and shared by every spec made of them.
+_ip_address = functools.lru_cache(maxsize=4096)(ip_address)
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -134,7 +138,7 @@ def to_address(errors: Errors, path: str, value: object) -> IPAddress:
         raise errors.invalid(path, f"must be a single IP address without a prefix length, got {text!r}")
     if "%" not in text:
         try:
-            return ip_address(text)
+            return _ip_address(text)
         except ValueError:
             pass
     raise errors.invalid(path, f"{text!r} is not a valid IP address")

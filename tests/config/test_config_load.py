@@ -390,3 +390,11 @@ dst: fd00::/8
         RoutingRuleConfig(priority=200, table=254),
         RoutingRuleConfig(priority=300, dst=ip_network("fd00::/8"), action=RoutingRuleAction.BLACKHOLE),
     )
+
+
+def test_routes_through_one_gateway_share_its_address() -> None:
+    text = "apiVersion: v1alpha1\nkind: LinkConfig\nname: eth0\nroutes:\n" + "".join(
+        f"  - destination: 10.{i}.0.0/16\n    gateway: 192.168.1.1\n" for i in range(3))
+    routes = load(text).links()[0].routes
+    assert [r.gateway for r in routes] == [ip_address("192.168.1.1")] * 3
+    assert routes[0].gateway is routes[1].gateway is routes[2].gateway
