@@ -7,5 +7,8 @@
 - `netlink.Netlink`: async dumps and idempotent mutations; `monitor.Monitor`: coalesced change kinds.
 - `errors.KernelError`: every refusal, with errno and the object it was about.
 
-Import from the submodules: `types`, `messages` and `errors` load without pyroute2.
+Import from the submodules: `types`, `messages` and `errors` load without pyroute2; `_pyroute2` (run first,
+here) lets the others load only the pyroute2 modules they use.
 """
+
+from networkd.kernel import _pyroute2  # noqa: F401  (first: pyroute2 without its __init__)

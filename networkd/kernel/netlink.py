@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
-from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
+from pyroute2.iproute.linux import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from networkd.kernel.batch import Memo, RouteSocket, decode_route
