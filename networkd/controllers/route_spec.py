@@ -244,6 +244,7 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         lines: list[str] = []
         errors: list[KernelError] = []
         failed: set[Key] = set()
+        waiting: list[tuple[KernelRoute, KernelError]] = []
         done = drift = 0
         for (op, route), error in zip(ops, results, strict=True):
             key = route.key
@@ -269,10 +270,10 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
                 self.say(ctx, f"route {describe(route, names)}: a route of another protocol holds its key; "
                          "leaving it")
             elif error.errno in WAITING or _source_not_yet_there(error):
-                self.say(ctx, f"route {describe(route, names)}: cannot be added yet ({error}); "
-                         "waiting for a link or address change")
+                waiting.append((route, error))
             else:
                 errors.append(error)
+        self._say_waiting(ctx, waiting, names)
         for res in dying:
             if route_key(cast(RouteSpec, res.spec)) not in failed:
                 self.release(ctx, res)
@@ -281,3 +282,15 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         else:
             log_changes(ctx, "route", [], count=done, drift=drift)
         return errors
+
+    def _say_waiting(self, ctx: Context, waiting: list[tuple[KernelRoute, KernelError]],
+                     names: Mapping[int, str]) -> None:
+        """Say each route that cannot be added yet, or for more than LOG_EACH their count and the first."""
+        if len(waiting) > LOG_EACH:
+            route, error = waiting[0]
+            self.say(ctx, f"{len(waiting)} routes cannot be added yet, the first {describe(route, names)} ({error}); "
+                     "waiting for a link or address change")
+            return
+        for route, error in waiting:
+            self.say(ctx, f"route {describe(route, names)}: cannot be added yet ({error}); "
+                     "waiting for a link or address change")

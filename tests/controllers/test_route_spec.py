@@ -252,3 +252,21 @@ def test_a_link_recreated_gets_its_routes_back_on_its_new_index(node: Node) -> N
     wait_for(lambda: shown(node).get(("main", "10.6.0.0/24"), {}).get("dev") == "v9", timeout=5.0,
              what="the route back on the new v9")
     appliers.stop()
+
+
+def test_many_routes_waiting_for_their_gateway_say_so_once_and_follow_its_address(node: Node) -> None:
+    appliers = Appliers(node, controllers=["route"])
+    wanted = [spec(f"10.50.{i}.0/24", "10.20.0.254", "v0", priority=1024) for i in range(40)]
+    appliers.put(wanted)
+    first = "10.50.0.0/24 via 10.20.0.254 dev v0 metric 1024 (route add 10.50.0.0/24 via 10.20.0.254"
+    wait_for(lambda: len(appliers.lines("cannot be added yet")) == 1, timeout=5.0, what="the waiting message")
+    [line] = appliers.lines("cannot be added yet")
+    assert line.startswith(f"40 routes cannot be added yet, the first {first}")
+    assert line.endswith("waiting for a link or address change")
+    assert not [r for r in routes(node) if r["dst"].startswith("10.50.")]
+    ip(node, "address", "add", "10.20.0.1/24", "dev", "v0")
+    wait_for(lambda: len([r for r in routes(node) if r["dst"].startswith("10.50.")
+                          and r.get("protocol") == PROTO and r.get("gateway") == "10.20.0.254"]) == 40,
+             timeout=5.0, what="the 40 routes via 10.20.0.254")
+    assert len(appliers.lines("cannot be added yet")) == 1
+    appliers.stop()
