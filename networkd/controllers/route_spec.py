@@ -141,6 +141,15 @@ def describe(route: KernelRoute, names: Mapping[int, str]) -> str:
     return " ".join(words)
 
 
+def _reachable_since(batch: list[tuple[tuple[Op, KernelRoute], KernelError | None]],
+                     waiting: list[tuple[KernelRoute, KernelError]]) -> set[KernelRoute]:
+    """Routes refused as unreachable via a gateway and link that other adds of the batch did reach."""
+    reached = {(route.gateway, route.oif) for (op, route), error in batch
+               if op == ADD and error is None and route.gateway is not None}
+    return {route for route, error in waiting
+            if error.errno in WAITING and route.gateway is not None and (route.gateway, route.oif) in reached}
+
+
 class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
     """Makes the routing tables match the RouteSpecs; only routes of protocol 78 are ever changed or removed.
 
@@ -246,33 +255,45 @@ class RouteSpecController(Applier[tuple[Netlink, RouteSocket]]):
         failed: set[Key] = set()
         waiting: list[tuple[KernelRoute, KernelError]] = []
         done = drift = 0
-        for (op, route), error in zip(ops, results, strict=True):
-            key = route.key
-            if op == DELETE:
-                if error is not None and error.errno not in NOT_FOUND:
-                    errors.append(error)
-                    failed.add(key)
-                elif key not in changed:
-                    self.applied(key, None)
+        batch = list(zip(ops, results, strict=True))
+        retried = False
+        while True:
+            for (op, route), error in batch:
+                key = route.key
+                if op == DELETE:
+                    if error is not None and error.errno not in NOT_FOUND:
+                        errors.append(error)
+                        failed.add(key)
+                    elif key not in changed:
+                        self.applied(key, None)
+                        done += 1
+                        if verbose:
+                            lines.append(f"removed route {describe(route, names)}")
+                    continue
+                if error is None:
+                    repaired = self.drifted(key, route)
                     done += 1
+                    drift += repaired
+                    self.applied(key, route)
                     if verbose:
-                        lines.append(f"removed route {describe(route, names)}")
-                continue
-            if error is None:
-                repaired = self.drifted(key, route)
-                done += 1
-                drift += repaired
-                self.applied(key, route)
-                if verbose:
-                    verb = "replaced" if key in changed else "restored" if repaired else "added"
-                    lines.append(f"{'drift: ' if repaired else ''}{verb} route {describe(route, names)}")
-            elif error.errno == errno.EEXIST:
-                self.say(ctx, f"route {describe(route, names)}: a route of another protocol holds its key; "
-                         "leaving it")
-            elif error.errno in WAITING or _source_not_yet_there(error):
-                waiting.append((route, error))
-            else:
-                errors.append(error)
+                        verb = "replaced" if key in changed else "restored" if repaired else "added"
+                        lines.append(f"{'drift: ' if repaired else ''}{verb} route {describe(route, names)}")
+                elif error.errno == errno.EEXIST:
+                    self.say(ctx, f"route {describe(route, names)}: a route of another protocol holds its key; "
+                             "leaving it")
+                elif error.errno in WAITING or _source_not_yet_there(error):
+                    waiting.append((route, error))
+                else:
+                    errors.append(error)
+            retry = set() if retried else _reachable_since(batch, waiting)
+            if not retry:
+                break
+            # their gateway became reachable while the batches went out (its address arrived): once more now
+            # rather than at the next wakeup
+            again: list[tuple[Op, KernelRoute]] = [(ADD, route) for route, _ in waiting if route in retry]
+            waiting = [(route, error) for route, error in waiting if route not in retry]
+            batch = list(zip(again, await routes.apply(again), strict=True))
+            retried = True
         self._say_waiting(ctx, waiting, names)
         for res in dying:
             if route_key(cast(RouteSpec, res.spec)) not in failed:

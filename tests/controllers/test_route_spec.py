@@ -5,6 +5,7 @@ Also the benchmark of the fast path: 10,000 RouteSpecs to the kernel, against `i
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import time
@@ -14,7 +15,9 @@ from typing import Any
 import pytest
 from nslab import Lab, Node, wait_for
 
-from networkd.controllers.route_spec import describe, kernel_route, route_key, same
+from networkd.controllers.route_spec import _reachable_since, describe, kernel_route, route_key, same
+from networkd.kernel.batch import ADD
+from networkd.kernel.errors import KernelError
 from networkd.kernel.types import RTN_BLACKHOLE, RTNH_F_ONLINK, RTPROT_NETWORKD, KernelRoute
 from networkd.resources.enums import Family, RouteFlags, RouteProtocol, RouteType, RoutingTable, Scope
 from networkd.resources.ids import route_id
@@ -95,6 +98,22 @@ def test_describe_reads_like_ip_route() -> None:
     assert default is not None and describe(default, {7: "eth0"}) == "default via 10.0.0.2 dev eth0 metric 1024"
     route = kernel_route(spec("10.3.0.0/16", type=RouteType.BLACKHOLE, table=100)[1], {})
     assert route is not None and describe(route, {}) == "blackhole 10.3.0.0/16 table 100"
+
+
+def test_refused_routes_are_retried_when_the_batch_reached_their_gateway() -> None:
+    def route(dst: str, gateway: str | None, oif: int = 2) -> KernelRoute:
+        return KernelRoute(dst=ip_network(dst), gateway=ip_address(gateway) if gateway else None, oif=oif,
+                           protocol=RTPROT_NETWORKD)
+
+    unreachable = KernelError(errno.ENETUNREACH, "route add", "x")
+    early, reached = route("10.1.0.0/24", "10.0.0.254"), route("10.2.0.0/24", "10.0.0.254")
+    other_link, other_gateway = route("10.3.0.0/24", "10.0.0.254", oif=3), route("10.4.0.0/24", "10.9.0.254")
+    link_down = route("10.5.0.0/24", None)
+    batch = [((ADD, early), unreachable), ((ADD, reached), None), ((ADD, other_link), unreachable),
+             ((ADD, other_gateway), unreachable), ((ADD, link_down), KernelError(errno.ENETDOWN, "route add", "x"))]
+    waiting = [(r, e) for (_, r), e in batch if e is not None]
+    assert _reachable_since(batch, waiting) == {early}
+    assert _reachable_since([batch[0], batch[2]], waiting) == set()
 
 
 # the kernel
