@@ -124,14 +124,14 @@ def _document_routes(cfg: MachineConfig | None, links: Links) -> list[RouteSpec]
 def _static(link: str, dst: IPPrefix | None, gw: IPAddr | None, src: IPAddr | None, metric: int,
             mtu: int | None, table: int | None) -> RouteSpec:
     """A configured route as Talos builds it: normalized, the family from gateway, destination or zeros."""
-    route, zero_family = RouteSpec(family=Family.INET4, destination=dst, gateway=gw, source=src).normalize()
+    multicast = dst is not None and dst.network_address.is_multicast  # 0.0.0.0/0, cleared below, is not
+    route, zero_family = RouteSpec(
+        family=Family.INET4, destination=dst, gateway=gw, source=src, priority=metric, mtu=mtu or 0,
+        table=RoutingTable.MAIN if table is None else RoutingTable.of(table), protocol=RouteProtocol.STATIC,
+        type=RouteType.MULTICAST if multicast else RouteType.UNICAST, out_link_name=link,
+        layer=ConfigLayer.CONFIGURATION).normalize()
     if any(a is not None and a.version == 6 for a in (route.gateway, route.destination)):
         family = Family.INET6
     else:
         family = zero_family or Family.INET4
-    multicast = route.destination is not None and route.destination.network_address.is_multicast
-    return dataclasses.replace(
-        route, family=family, priority=metric, mtu=mtu or 0,
-        table=RoutingTable.MAIN if table is None else RoutingTable.of(table), protocol=RouteProtocol.STATIC,
-        type=RouteType.MULTICAST if multicast else RouteType.UNICAST, out_link_name=link,
-        layer=ConfigLayer.CONFIGURATION)
+    return route if family is Family.INET4 else dataclasses.replace(route, family=family)

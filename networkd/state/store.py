@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import enum
 import re
 import time
@@ -345,9 +344,11 @@ class State:
             raise OwnerError(f"resource {md.type}({md.namespace}/{md.id}) is owned by {md.owner!r}, "
                              f"not {owner!r}")
 
-    def _bump(self, cur: Resource[Spec], **changes: object) -> Resource[Spec]:
-        md = dataclasses.replace(cur.metadata, version=cur.metadata.version + 1, updated=self._clock(),
-                                 **changes)  # type: ignore[arg-type]
+    def _bump(self, cur: Resource[Spec], *, phase: Phase | None = None,
+              finalizers: tuple[str, ...] | None = None) -> Resource[Spec]:
+        was = cur.metadata
+        md = Metadata(was.namespace, was.type, was.id, was.version + 1, was.owner, phase or was.phase, was.created,
+                      self._clock(), was.finalizers if finalizers is None else finalizers, was.labels, was.annotations)
         return self._replace(cur, Resource(md, cur.spec))
 
     def _replace(self, cur: Resource[Spec], new: Resource[Spec]) -> Resource[Spec]:
