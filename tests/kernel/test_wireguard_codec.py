@@ -6,6 +6,7 @@ import ipaddress
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
 from pyroute2.netlink.generic.wireguard import wgmsg
@@ -208,3 +209,14 @@ def test_set_device_bytes() -> None:
     endpoint = second.get_attr("WGPEER_A_ENDPOINT")
     assert (endpoint["family"], endpoint["addr"], endpoint["port"]) == (2, "192.0.2.7", 4500)
     assert second.get_attr("WGPEER_A_ALLOWEDIPS") in (None, [])
+
+
+def test_the_daemon_loads_cryptography_only_when_a_wireguard_key_is_derived() -> None:
+    # cryptography's bindings are 7 MB of RSS: a daemon without WireGuard links (or an API TLS listener) skips them
+    script = ("import sys, networkd.daemon, networkd.controllers, networkd.api.server\n"
+              "before = any(m.startswith('cryptography') for m in sys.modules)\n"
+              "from networkd.kernel.wireguard import public_key\n"
+              "public_key('" + "A" * 43 + "=')\n"
+              "print(before, any(m.startswith('cryptography') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
