@@ -154,6 +154,16 @@ def parse_frame(frame: bytes, *, verify_udp_checksum: bool = True) -> Datagram |
     return Datagram(src_mac, IPv4Address(src), IPv4Address(dst), src_port, bytes(segment[_UDP.size :]))
 
 
+def _bind_ethernet(sock: socket.socket, link_name: str, proto: int) -> bytes:
+    """Bind a packet socket to `link_name` for `proto`, non-blocking; the link's MAC, or OSError if not Ethernet."""
+    sock.bind((link_name, proto))
+    sock.setblocking(False)
+    _, _, _, hatype, mac = sock.getsockname()
+    if hatype != _ARPHRD_ETHER or len(mac) != 6:
+        raise OSError(f"{link_name} is not an Ethernet link (ARP hardware type {hatype})")
+    return bytes(mac)
+
+
 def _attach_filter(sock: socket.socket, program: tuple[tuple[int, int, int, int], ...]) -> None:
     """SO_ATTACH_FILTER with a classic BPF program (struct sock_fprog points at the instructions)."""
     code = b"".join(struct.pack("=HBBI", *insn) for insn in program)
@@ -187,11 +197,7 @@ class PacketSocket:
         try:
             _attach_filter(sock, _ACCEPT_DHCP_CLIENT)
             sock.setsockopt(_SOL_PACKET, _PACKET_AUXDATA, 1)
-            sock.bind((link_name, _ETH_P_IP))
-            sock.setblocking(False)
-            _, _, _, hatype, mac = sock.getsockname()
-            if hatype != _ARPHRD_ETHER or len(mac) != 6:
-                raise OSError(f"{link_name} is not an Ethernet link (ARP hardware type {hatype})")
+            mac = _bind_ethernet(sock, link_name, _ETH_P_IP)
         except BaseException:
             sock.close()
             raise
@@ -252,11 +258,7 @@ class ArpSocket:
         # Protocol 0 until bind(), as PacketSocket: nothing from before is queued.
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
         try:
-            sock.bind((link_name, _ETH_P_ARP))
-            sock.setblocking(False)
-            _, _, _, hatype, mac = sock.getsockname()
-            if hatype != _ARPHRD_ETHER or len(mac) != 6:
-                raise OSError(f"{link_name} is not an Ethernet link (ARP hardware type {hatype})")
+            mac = _bind_ethernet(sock, link_name, _ETH_P_ARP)
         except BaseException:
             sock.close()
             raise
