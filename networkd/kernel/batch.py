@@ -24,12 +24,12 @@ import socket
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from types import TracebackType
 from typing import Generic, Literal, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
 
+from networkd.kernel.closing import SocketHolder
 from networkd.kernel.errors import KernelError
 from networkd.kernel.messages import (
     CREATE,
@@ -328,7 +328,7 @@ class Memo(Generic[T]):
             self.key, self.last = key, {}
 
 
-class RouteSocket:
+class RouteSocket(SocketHolder):
     """A raw rtnetlink socket for route batches and protocol-filtered route dumps: `await RouteSocket.open()`.
 
     One request (a dump or an `apply`) at a time: its answers are read from the socket by the caller.
@@ -362,21 +362,6 @@ class RouteSocket:
             raise KernelError(e.errno or errno.EIO, "open", "rtnetlink route socket") from e
         return cls(sock)
 
-    async def close(self) -> None:
-        """Close the socket; idempotent."""
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            anyio.notify_closing(sock)
-            sock.close()
-
-    async def __aenter__(self) -> RouteSocket:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.close()
 
     def _socket(self) -> socket.socket:
         if self._sock is None:

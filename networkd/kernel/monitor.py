@@ -30,12 +30,12 @@ import errno
 import logging
 import socket
 import struct
-from types import TracebackType
 from typing import Literal
 
 import anyio
 import anyio.lowlevel
 
+from networkd.kernel.closing import SocketHolder
 from networkd.kernel.errors import KernelError
 
 log = logging.getLogger("networkd.kernel")
@@ -106,7 +106,7 @@ def _open_socket(rcvbuf: int) -> socket.socket:
     return sock
 
 
-class Monitor:
+class Monitor(SocketHolder):
     """Coalesced change notifications: `async for changes in await Monitor.open(): ...`."""
 
     def __init__(self, sock: socket.socket, rcvbuf: int, settle: float) -> None:
@@ -135,21 +135,6 @@ class Monitor:
             return 0
         return self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
-    async def close(self) -> None:
-        """Close the socket; a pending or later iteration ends. Idempotent."""
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            anyio.notify_closing(sock)
-            sock.close()
-
-    async def __aenter__(self) -> Monitor:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.close()
 
     def __aiter__(self) -> Monitor:
         return self

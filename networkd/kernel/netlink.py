@@ -19,7 +19,6 @@ import errno
 import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address
-from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
@@ -28,6 +27,7 @@ from pyroute2.iproute.linux import AsyncIPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from networkd.kernel.batch import Memo, RouteSocket, decode_route
+from networkd.kernel.closing import AsyncClosing
 from networkd.kernel.codec import rule_from_msg, to_nlmsg
 from networkd.kernel.dumps import ADDRESS_REQUEST, LINK_REQUEST, decode_address, decode_link, decode_link_name
 from networkd.kernel.errors import NOT_FOUND, KernelError
@@ -74,7 +74,7 @@ ROUTE_REQUEST = bytes(12)  # struct rtmsg of zeros: every family, table and prot
 DUMP_ATTEMPTS = 5  # a dump the kernel flags NLM_F_DUMP_INTR (changed while dumping) is retried
 
 
-class Netlink:
+class Netlink(AsyncClosing):
     """An rtnetlink socket (pyroute2.AsyncIPRoute): `await Netlink.open()` or `async with await Netlink.open()`."""
 
     def __init__(self, ipr: AsyncIPRoute, raw: RouteSocket) -> None:
@@ -102,15 +102,6 @@ class Netlink:
         """Close the sockets; idempotent."""
         self._ipr.close()
         await self._raw.close()
-
-    async def __aenter__(self) -> Netlink:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.close()
 
     # dumps
 
