@@ -21,20 +21,10 @@ from nslab import LAN, Dnsmasq, Lab, Node, wait_for
 from nslab.daemon import Networkd
 
 from networkd.controllers.appliers import ORPHAN_GRACE
+from tests.operators_runtime.test_dhcp4_lab import OPTIONS, SERVER  # the same lease, seen from the daemon
 
 CONFIG = "apiVersion: v1alpha1\nkind: DHCPv4Config\nname: eth0\n"
-SERVER = "10.0.0.1"
 RANGE = "10.0.0.100,10.0.0.150"
-OPTIONS = (
-    # option 121 wins over the router (3) dnsmasq always sends; 10.9.9.9 is outside the subnet.
-    "--dhcp-option=121,192.168.50.0/24,10.0.0.254,172.16.0.0/16,10.9.9.9,0.0.0.0/0,10.0.0.1",
-    "--dhcp-option=6,10.0.0.53,10.0.0.54",
-    "--dhcp-option=119,corp.example.com,example.com",
-    "--dhcp-option=15,example.com",
-    "--dhcp-option=42,10.0.0.123",
-    "--dhcp-option=26,1400",
-    "--dhcp-option=12,myhost",
-)
 ROUTES = {  # (destination, gateway, scope) of the routes the lease implies, all proto 78, metric 1024
     ("192.168.50.0/24", "10.0.0.254", "global"),
     ("172.16.0.0/16", "10.9.9.9", "global"),
