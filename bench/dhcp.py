@@ -211,6 +211,7 @@ class Client:
     def __init__(self, lab, lan, node) -> None:  # type: ignore[no-untyped-def]
         self.lab, self.lan, self.node = lab, lan, node
         self.watcher = Watcher(node)
+        self.process = None  # the client's lab process while it runs (not networkd's)
 
     def port(self, state: str) -> None:
         """Set the node's bridge port (the carrier of its eth0) up or down."""
@@ -224,10 +225,14 @@ class Client:
         subprocess.run(["ip", "-n", self.node.netns, "-4", "address", "flush", "dev", "eth0"], check=True)
 
     def start(self) -> None:
+        """Start the client; a subclass that runs it as a lab process keeps it in `self.process`."""
         raise NotImplementedError
 
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop the client's lab process, if it runs (networkd overrides this)."""
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
 
     def forget(self) -> None:
         """Remove the lease the client saved (it is stopped, or its link is down)."""
@@ -334,7 +339,6 @@ class Sdnd(Client):
             return "mounted" in log.read_text()
 
         wait_for(mounted, 10, 0.01, what="systemd-networkd's mounts")
-        self.process = None
         self.log = node.dir / "systemd-networkd.log"
 
     def _enter(self, *argv: str) -> list[str]:
@@ -347,10 +351,6 @@ class Sdnd(Client):
         self.node.run(self._enter(SDND), env=env, stdout=self.log)
         self.process = self.lab.processes[-1]
 
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
 
     def forget(self) -> None:
         # its runtime state, leases included, lives in the holder's private /run/systemd
@@ -387,7 +387,6 @@ class Dhclient(Client):
         self.script.write_text(DHCLIENT_SCRIPT)
         self.script.chmod(0o755)
         (node.dir / "dhclient.conf").write_text("")
-        self.process = None
         self.leases = node.dir / "dhclient.leases"
 
     def start(self) -> None:
@@ -396,10 +395,6 @@ class Dhclient(Client):
         self.node.run(argv, stdout=self.node.dir / "dhclient.log")
         self.process = self.lab.processes[-1]
 
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
 
     def forget(self) -> None:
         self.leases.unlink(missing_ok=True)
