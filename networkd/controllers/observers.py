@@ -38,6 +38,7 @@ class KernelObserver(Controller):
     status: ClassVar[ResourceType]
     output_kind: ClassVar[OutputKind] = OutputKind.EXCLUSIVE
     debounce: ClassVar[float] = 0.0  # seconds a wakeup waits for more changes before the pass (Context.wait)
+    quiet: ClassVar[float] = 0.0  # with debounce: the pass starts once changes stopped for this long
 
     def __init__(self, hub: KernelHub) -> None:
         self.hub = hub
@@ -52,7 +53,7 @@ class KernelObserver(Controller):
             remove = self.hub.subscribe(self.kinds, ctx.queue_reconcile)
             try:
                 while True:
-                    await ctx.wait(self.debounce)
+                    await ctx.wait(self.debounce, self.quiet)
                     try:
                         await self.converge(ctx, nl)
                     except KernelError as e:

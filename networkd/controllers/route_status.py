@@ -61,7 +61,13 @@ ROUTE_DEBOUNCE = 0.05
 removed is already several route events (its prefix and local routes; an applier putting it back, more),
 and an applier's batch of routes arrives as dozens of event bursts: each used to cost a pass over every
 route, competing with the appliers' repairs in the first milliseconds after a change. Every wakeup still
-ends in a full dump, so the resync after lost events (ENOBUFS) and link changes is unchanged."""
+ends in a full dump, so the resync after lost events (ENOBUFS) and link changes is unchanged.
+
+The pass starts once route and link events stopped for ROUTE_DEBOUNCE, so an applier adding thousands of
+routes (events for 0.2-0.3 s) is not slowed by dumps of its half-done work; ROUTE_DEBOUNCE_LIMIT bounds the
+wait under endless churn."""
+
+ROUTE_DEBOUNCE_LIMIT = 1.0
 
 
 class RouteStatusController(KernelObserver):
@@ -71,7 +77,8 @@ class RouteStatusController(KernelObserver):
     name = "network.RouteStatusController"
     kinds = ("route", "link")
     status = RouteStatus.TYPE
-    debounce = ROUTE_DEBOUNCE
+    debounce = ROUTE_DEBOUNCE_LIMIT
+    quiet = ROUTE_DEBOUNCE
 
     def __init__(self, hub: KernelHub) -> None:
         super().__init__(hub)

@@ -97,11 +97,12 @@ class Context:
 
     # wakeups
 
-    async def wait(self, debounce: float = 0.0) -> None:
+    async def wait(self, debounce: float = 0.0, quiet: float = 0.0) -> None:
         """Wait for the next reconcile request; requests that arrive meanwhile coalesce into one.
 
         With `debounce`, wait that many seconds more after the first request, so that the requests of a
-        burst spread over that time make one pass too.
+        burst spread over that time make one pass too. With `quiet` as well, the pass starts as soon as no
+        request has come for `quiet` seconds (a burst's end), and `debounce` bounds the wait.
         """
         self._waiting = True
         try:
@@ -110,10 +111,23 @@ class Context:
             await self._wakeup.wait()
         finally:
             self._waiting = False
-        if debounce > 0:
+        if debounce > 0 and quiet > 0:
+            await self._quiet(debounce, quiet)
+        elif debounce > 0:
             await asyncio.sleep(debounce)
         self._wakeup.clear()
         self._passes += 1
+
+    async def _quiet(self, limit: float, quiet: float) -> None:
+        """Sleep until no request came for `quiet` seconds, or `limit` seconds in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while (left := deadline - loop.time()) > 0:
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), min(quiet, left))
+            except TimeoutError:
+                return
 
     def settled(self) -> bool:
         """Whether every controller has been idle at once since the start (the specs built from the

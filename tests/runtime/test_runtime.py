@@ -92,6 +92,59 @@ async def test_a_debounce_turns_a_burst_spread_over_time_into_one_pass() -> None
         tg.cancel_scope.cancel()
 
 
+class Quiet(Copier):
+    """A Copier whose pass waits for 0.1 s without changes, 1 s at most."""
+
+    name = "test.Quiet"
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait(debounce=1.0, quiet=0.1)
+            self.passes += 1
+            self.seen.append([r.id for r in ctx.list("meta", NS)])
+
+
+@pytest.mark.anyio
+async def test_a_quiet_wait_passes_once_after_a_burst_however_long() -> None:
+    st = State()
+    rt = Runtime(st)
+    c = Quiet()
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.passes == 1)
+        first = anyio.current_time()
+        for i in range(10):  # 0.3 s of changes, 30 ms apart: longer than the quiet time, shorter than the limit
+            st.create(NS.new("meta", f"n{i}", NamespaceSpec()))
+            await anyio.sleep(0.03)
+        await _until(lambda: c.passes >= 2)
+        assert anyio.current_time() - first < 0.9  # the burst's end started it, not the 1 s limit
+        await anyio.sleep(0.3)
+        assert c.passes == 2
+        assert c.seen[-1] == [f"n{i}" for i in range(10)]
+        tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_a_quiet_wait_still_passes_within_its_limit_under_endless_changes() -> None:
+    st = State()
+    rt = Runtime(st)
+    c = Quiet()
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.passes == 1)
+        first = anyio.current_time()
+        i = 0
+        while c.passes < 2:  # a change every 20 ms, never 0.1 s apart
+            st.create(NS.new("meta", f"n{i:03d}", NamespaceSpec()))
+            i += 1
+            assert anyio.current_time() - first < 3.0, "no pass within the limit"
+            await anyio.sleep(0.02)
+        assert anyio.current_time() - first >= 1.0  # it did wait out the limit
+        tg.cancel_scope.cancel()
+
+
 class Bad(Controller):
     name = "test.Bad"
 
