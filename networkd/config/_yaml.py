@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from networkd.config.errors import FieldError
@@ -76,6 +76,17 @@ _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|n
 _CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_INT, _BOOL, _NULL = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+# _CoreLoader's implicit resolvers by first character, for `_FastCoreLoader.resolve`
+_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    first or "": resolvers for first, resolvers in _CoreLoader.yaml_implicit_resolvers.items()}
+
+
+class _Fallback(Exception):
+    """A node the fast constructor leaves to PyYAML's (merge keys, unusual tags, duplicate keys)."""
+
+
 def _fast_loader_class() -> type[_CoreLoader] | None:
     """_CoreLoader reading events from libyaml, or None without the C extension."""
     try:
@@ -84,12 +95,66 @@ def _fast_loader_class() -> type[_CoreLoader] | None:
         return None
 
     class _FastCoreLoader(CParser, _CoreLoader):
-        """libyaml's parser and composer (CParser's, ahead in the MRO) under _CoreLoader's schema."""
+        """libyaml's parser and composer (CParser's, ahead in the MRO) under _CoreLoader's schema.
+
+        Its `resolve` and `construct_document` are shortcuts of PyYAML's for what configurations hold
+        (plain mappings, sequences, strings, integers, booleans, nulls); any other node makes the whole
+        document go through PyYAML's constructors, so results and errors are the same.
+        """
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
+
+        def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+            """Resolver.resolve for _CoreLoader's resolvers (no path resolvers)."""
+            if kind is ScalarNode:
+                if implicit[0]:
+                    for tag, regexp in _BY_FIRST.get(value[:1], ()):
+                        if regexp.match(value):
+                            return tag
+                return _STR
+            return _SEQ if kind is SequenceNode else _MAP
+
+        def construct_document(self, node: Node) -> Any:
+            """The document's data; PyYAML's construction when a node is beyond the shortcut."""
+            try:
+                return self._build(node, {})
+            except _Fallback:
+                return super().construct_document(node)
+
+        def _build(self, node: Node, built: dict[int, Any]) -> Any:
+            tag = node.tag
+            if isinstance(node, ScalarNode):
+                if tag == _STR:
+                    return node.value
+                if tag == _INT:
+                    return _construct_int(self, node)
+                if tag == _NULL:
+                    return None
+                if tag == _BOOL:
+                    return node.value[0] in "tT"
+                raise _Fallback
+            done = built.get(id(node))
+            if done is not None:
+                return done  # an alias
+            if tag == _SEQ and isinstance(node, SequenceNode):
+                items: list[Any] = []
+                built[id(node)] = items
+                items.extend(self._build(child, built) for child in node.value)
+                return items
+            if tag != _MAP or not isinstance(node, MappingNode):
+                raise _Fallback
+            mapping: dict[Any, Any] = {}
+            built[id(node)] = mapping
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise _Fallback
+                mapping[self._build(key_node, built)] = self._build(value_node, built)
+            if len(mapping) != len(node.value):
+                raise _Fallback  # a key twice: PyYAML's constructor says where
+            return mapping
 
     return _FastCoreLoader
 

@@ -65,6 +65,45 @@ def test_fast_and_pure_decoders_agree(fast: type[_CoreLoader], text: str) -> Non
     assert documents == decode_stream(text)[0]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &s [1, 2]\nb: *s\nc: &m {k: v}\nd: *m\n",
+        "t: TRUE\nf: False\nn: Null\nnn: NULL\nx: ~\n",
+        "true: 1\nTrue: 2\n",
+        "1: int key\n'1': str key\nnull: null key\n",
+        "s: !!str 123\nf: !!float 1\ni: !!int '0x1f'\nb: !!bool true\n",
+        "set: !!set {a, b}\nbin: !!binary aGVsbG8=\n",
+        "? [a, b]\n: c\n",
+        "base: &b {x: 1}\nm: {<<: *b, y: 2}\n",
+        "- a\n- [b, {c: [d]}]\n- {}\n- []\n- ''\n",
+    ],
+    ids=["aliases", "bool-null-spellings", "keys-equal-after-typing", "typed-keys", "explicit-tags",
+         "unusual-tags", "sequence-key", "merge-key", "shapes"],
+)
+def test_the_fast_constructor_gives_pyyamls_result_or_error(fast: type[_CoreLoader], text: str) -> None:
+    documents, error = _decode(text, fast)
+    assert (documents, error) == _decode(text, _CoreLoader)
+    if error is None:
+        data, pure = documents[0].data, _decode(text, _CoreLoader)[0][0].data
+        assert [type(v) for v in _values(data)] == [type(v) for v in _values(pure)]
+
+
+def test_an_alias_is_the_same_object_as_its_anchor(fast: type[_CoreLoader]) -> None:
+    documents, _ = _decode("a: &s [1, 2]\nb: *s\n", fast)
+    data = documents[0].data
+    assert isinstance(data, dict) and data["a"] is data["b"]
+
+
+def _values(data: object) -> list[object]:
+    """Every value of nested mappings and lists, depth first (True == 1, so types are compared too)."""
+    if isinstance(data, dict):
+        return [v for key, value in data.items() for v in [key, *_values(value)]]
+    if isinstance(data, list):
+        return [v for item in data for v in [item, *_values(item)]]
+    return [data]
+
+
 def test_core_schema_scalars_through_libyaml(fast: type[_CoreLoader]) -> None:
     documents, _ = _decode(SCALARS, fast)
     first = documents[0].data
