@@ -125,13 +125,14 @@ def _static(link: str, dst: IPPrefix | None, gw: IPAddr | None, src: IPAddr | No
             mtu: int | None, table: int | None) -> RouteSpec:
     """A configured route as Talos builds it: normalized, the family from gateway, destination or zeros."""
     multicast = dst is not None and dst.network_address.is_multicast  # 0.0.0.0/0, cleared below, is not
-    route, zero_family = RouteSpec(
-        family=Family.INET4, destination=dst, gateway=gw, source=src, priority=metric, mtu=mtu or 0,
-        table=RoutingTable.MAIN if table is None else RoutingTable.of(table), protocol=RouteProtocol.STATIC,
-        type=RouteType.MULTICAST if multicast else RouteType.UNICAST, out_link_name=link,
-        layer=ConfigLayer.CONFIGURATION).normalize()
-    if any(a is not None and a.version == 6 for a in (route.gateway, route.destination)):
-        family = Family.INET6
-    else:
-        family = zero_family or Family.INET4
-    return route if family is Family.INET4 else dataclasses.replace(route, family=family)
+    # the family: IPv6 when a gateway or destination that normalizing keeps is, else what its zeros say
+    six = (gw is not None and gw.version == 6 and int(gw) != 0) or (
+        dst is not None and dst.version == 6 and (dst.prefixlen != 0 or int(dst.network_address) != 0))
+    route, zero_family = RouteSpec.normalized(
+        family=Family.INET6 if six else Family.INET4, destination=dst, gateway=gw, source=src, priority=metric,
+        mtu=mtu or 0, table=RoutingTable.MAIN if table is None else RoutingTable.of(table),
+        protocol=RouteProtocol.STATIC, type=RouteType.MULTICAST if multicast else RouteType.UNICAST,
+        out_link_name=link, layer=ConfigLayer.CONFIGURATION)
+    if six or zero_family in (None, Family.INET4):
+        return route
+    return dataclasses.replace(route, family=zero_family)

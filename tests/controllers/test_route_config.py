@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from networkd.controllers import route_config
 from networkd.controllers.route_config import RouteConfigController
 from networkd.resources.enums import ConfigLayer, Family, RouteProtocol, RouteType, RoutingTable, Scope
 from networkd.resources.network import RouteSpec
@@ -197,3 +198,22 @@ async def test_document_routes_follow_the_link_their_name_resolves_to_and_the_co
         n.config(doc.replace("10.9.0.0/16", "10.8.0.0/16"))
         await converge(lambda: ids(n), {"configuration/inet4/10.0.0.1/10.8.0.0/16/1024",
                                         "configuration/eth2/inet6/fd00::1/fd09::/64/1024"})
+
+
+@pytest.mark.parametrize(
+    ("network", "gateway", "family", "destination"),
+    [
+        ("0.0.0.0/0", "10.0.0.1", Family.INET4, None),
+        ("::/0", "fe80::1", Family.INET6, None),
+        ("::/0", None, Family.INET6, None),
+        ("::/64", None, Family.INET6, "::/64"),
+        ("0.0.0.0/0", "::", Family.INET6, None),
+        ("10.0.0.0/8", None, Family.INET4, "10.0.0.0/8"),
+        ("fd00::/64", "fd00::1", Family.INET6, "fd00::/64"),
+    ],
+)
+def test_a_configured_routes_family_comes_from_what_normalizing_keeps(
+        network: str, gateway: str | None, family: Family, destination: str | None) -> None:
+    spec = route_config._static("eth0", net(network), gateway and ip(gateway), None, 1024, None, None)
+    assert (spec.family, spec.destination) == (family, destination and net(destination))
+    assert spec.gateway is None or int(spec.gateway) != 0

@@ -123,6 +123,16 @@ def test_normalize_scope(spec: RouteSpec, scope: Scope) -> None:
     assert family is (Family.INET4 if spec.gateway == ip("0.0.0.0") else None)
 
 
+@pytest.mark.parametrize("dst", [None, "0.0.0.0/0", "::/0", "::/64", "10.0.0.0/8", "127.0.0.0/8", "fd00::/64"])
+@pytest.mark.parametrize("gw", [None, "0.0.0.0", "::", "10.0.0.1", "fe80::1"])
+@pytest.mark.parametrize("src", [None, "0.0.0.0", "::", "10.0.0.2"])
+def test_normalized_builds_what_normalize_makes(dst: str | None, gw: str | None, src: str | None) -> None:
+    fields: dict[str, Any] = {"family": Family.INET4, "out_link_name": "eth0", "priority": 1024}
+    spec = RouteSpec(destination=dst and net(dst), gateway=gw and ip(gw), source=src and ip(src), **fields)
+    assert RouteSpec.normalized(destination=spec.destination, gateway=spec.gateway, source=spec.source,
+                                **fields) == spec.normalize()
+
+
 def test_resolver_convert() -> None:
     flat = ResolverSpec(dns_servers=(ip("1.1.1.1"), ip("8.8.8.8")), layer=ConfigLayer.PLATFORM,
                         search_domains=("example.com",))
