@@ -7,13 +7,13 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-import yaml
 
-from networkd.api.gen.cosi import state_pb2_grpc
-from networkd.api.gen.networkd import machine_pb2_grpc
+if TYPE_CHECKING:
+    from networkd.api.gen.cosi.state_pb2_grpc import StateStub
+    from networkd.api.gen.networkd.machine_pb2_grpc import MachineStub
 
 DEFAULT_SOCKET = Path("/run/networkd/networkd.sock")
 DEFAULT_PORT = 50000
@@ -48,6 +48,8 @@ class Context:
 
 def load_context(path: Path, name: str | None) -> Context:
     """Read a context (the current one unless `name`) from a netctl config file."""
+    import yaml  # only here: most commands never read a netctl config
+
     try:
         doc = yaml.safe_load(path.read_text())
     except OSError as e:
@@ -94,6 +96,28 @@ def targets(socket: Path | None, endpoints: list[str], config: Path | None, cont
     return out
 
 
+class Stubs:
+    """The services' stubs on one channel, each made (and its modules imported) on first use: `netctl
+    apply-config` then starts without the State service's messages."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._channel = channel
+
+    @property
+    def state(self) -> StateStub:
+        """The cosi.resource.State service."""
+        from networkd.api.gen.cosi.state_pb2_grpc import StateStub
+
+        return StateStub(self._channel)
+
+    @property
+    def machine(self) -> MachineStub:
+        """The Machine service (logs, dependencies, configuration)."""
+        from networkd.api.gen.networkd.machine_pb2_grpc import MachineStub
+
+        return MachineStub(self._channel)
+
+
 class Client:
     """Calls the State and Machine services, failing over between targets on UNAVAILABLE."""
 
@@ -106,8 +130,8 @@ class Client:
         """NODE column value of the target in use."""
         return self._current[0].node if self._current else ""
 
-    def call(self, fn: Callable[[state_pb2_grpc.StateStub, machine_pb2_grpc.MachineStub], T]) -> T:
-        """Run `fn` with stubs on the first target that answers."""
+    def call(self, fn: Callable[[Stubs], T]) -> T:
+        """Run `fn` with the stubs of the first target that answers."""
         errors = []
         order = [self._current[0]] if self._current else self._targets
         for t in order:
@@ -115,7 +139,7 @@ class Client:
                 self._current = (t, t.channel())
             ch = self._current[1]
             try:
-                return fn(state_pb2_grpc.StateStub(ch), machine_pb2_grpc.MachineStub(ch))
+                return fn(Stubs(ch))
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.UNAVAILABLE or (len(order) == 1 and len(self._targets) == 1):
                     raise ClientError(f"{e.code().name.lower()}: {e.details()}") from None
@@ -124,12 +148,12 @@ class Client:
                 self._current = None
         raise ClientError("no endpoint answered: " + "; ".join(errors))
 
-    def stream(self, fn: Callable[[state_pb2_grpc.StateStub, machine_pb2_grpc.MachineStub], Any]
+    def stream(self, fn: Callable[[Stubs], Any]
                ) -> tuple[Iterator[Any], Any]:
         """Open a server stream on the first target that answers; returns its messages and the call."""
 
-        def open_(s: state_pb2_grpc.StateStub, m: machine_pb2_grpc.MachineStub) -> tuple[Any, list[Any]]:
-            call = fn(s, m)
+        def open_(stubs: Stubs) -> tuple[Any, list[Any]]:
+            call = fn(stubs)
             try:
                 return call, [next(call)]  # the first message (or end) surfaces connection errors here
             except StopIteration:
