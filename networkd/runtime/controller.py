@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from networkd.resources.base import Metadata, Phase, Resource, ResourceType, Spec
+from networkd.resources.base import EMPTY, Metadata, Phase, Resource, ResourceType, Spec
 from networkd.state import NotFoundError, Query, State
 
 if TYPE_CHECKING:
@@ -190,10 +190,7 @@ class Context:
         self._writable(rt)
         cur = self._state.find(namespace, rt.type, id)
         if cur is None:
-            res = rt.new(namespace, id, spec)
-            if labels:
-                res = Resource(_with(res, labels=labels), spec)
-            return self._state.create(res, owner=self.name)
+            return self._state.create_spec(namespace, rt.type, id, spec, self.name, labels or EMPTY)
         if (cur.spec is spec or cur.spec == spec) and (labels is None or dict(cur.metadata.labels) == labels):
             return cur
         md = cur.metadata if labels is None else _with(cur, labels=labels)

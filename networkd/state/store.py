@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
-from networkd.resources.base import Metadata, Phase, Resource, Spec
+from networkd.resources.base import EMPTY, Metadata, Phase, Resource, Spec
 
 Key = tuple[str, str]
 
@@ -245,6 +245,18 @@ class State:
         new = Resource(Metadata(md.namespace, md.type, md.id, 1, owner, Phase.RUNNING, now, now, md.finalizers,
                                 md.labels, md.annotations), res.spec)
         bucket[md.id] = new
+        self._emit(Event(EventType.CREATED, new))
+        return new
+
+    def create_spec(self, namespace: str, type: str, id: str, spec: Spec, owner: str = "",
+                    labels: Mapping[str, str] = EMPTY) -> Resource[Spec]:
+        """`create` of a fresh resource holding `spec`, without a template resource (controllers' puts)."""
+        bucket = self._data.setdefault((namespace, type), {})
+        if id in bucket:
+            raise ConflictError(f"resource {type}({namespace}/{id}) already exists")
+        now = self._clock()
+        new = Resource(Metadata(namespace, type, id, 1, owner, Phase.RUNNING, now, now, (), labels, EMPTY), spec)
+        bucket[id] = new
         self._emit(Event(EventType.CREATED, new))
         return new
 

@@ -68,6 +68,19 @@ def test_create_twice_conflicts(st: State) -> None:
         st.create(res("a"))
 
 
+def test_create_spec_is_create_of_a_fresh_resource(st: State) -> None:
+    events = st.watch(NS, T)
+    made = st.create_spec(NS, T, "a", NamespaceSpec("x"), owner="ctl", labels={"k": "v"})
+    assert made == st.get(NS, T, "a")
+    assert made.metadata == dataclasses.replace(st.create(res("b", labels={"k": "v"}), owner="ctl").metadata,
+                                                id="a", created=made.metadata.created, updated=made.metadata.updated)
+    assert made.spec == NamespaceSpec("x")
+    assert [(e.type, e.resource) for e in events.pending()] == [(EventType.CREATED, made),
+                                                                (EventType.CREATED, st.get(NS, T, "b"))]
+    with pytest.raises(ConflictError, match="already exists"):
+        st.create_spec(NS, T, "a", NamespaceSpec())
+
+
 def test_get_missing(st: State) -> None:
     with pytest.raises(NotFoundError, match="meta/x"):
         st.get(NS, T, "x")
