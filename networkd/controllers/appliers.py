@@ -31,6 +31,7 @@ from networkd.kernel.wggo import WireguardGo
 from networkd.resources.base import Resource, ResourceType, Spec
 from networkd.resources.network import NETWORK
 from networkd.runtime import Context, Controller, Input, InputKind, tearing_down
+from networkd.state import NotFoundError, PhaseError
 
 if TYPE_CHECKING:
     from networkd.daemon import Options
@@ -61,6 +62,7 @@ class Applier(Controller, Generic[K]):
         self._applied: dict[Hashable, object] = {}  # kernel key -> what this process last made it
         self._said: set[str] = set()  # one-time messages of the last pass
         self._saying: set[str] = set()
+        self._holding: list[str] = []  # ids of the pass's live specs without our finalizer yet
 
     def inputs(self) -> Iterable[Input]:
         return [Input(NETWORK, self.spec_type, InputKind.STRONG)]
@@ -87,21 +89,32 @@ class Applier(Controller, Generic[K]):
                 self._swept = sweep
                 self._saying = set()
                 errors = await self.reconcile(ctx, kernel, sweep=sweep)
+                self._hold(ctx)
                 self._said = self._saying
                 if errors:
                     raise ExceptionGroup(f"{len(errors)} kernel changes failed", errors)
 
     def specs(self, ctx: Context) -> tuple[list[Resource[Spec]], list[Resource[Spec]]]:
-        """(live specs, each now holding our finalizer; specs being torn down)."""
+        """(live specs; specs being torn down). The live specs get our finalizer at the end of the pass,
+        after its kernel changes (10,000 new routes reach the kernel before 10,000 finalizers are written)."""
         live, dying = [], []
+        self._holding = []
         for res in ctx.list(NETWORK, self.spec_type):
             if tearing_down(res):
                 dying.append(res)
             else:
                 if ctx.name not in res.metadata.finalizers:
-                    ctx.add_finalizer(NETWORK, self.spec_type, res.id)
+                    self._holding.append(res.id)
                 live.append(res)
         return live, dying
+
+    def _hold(self, ctx: Context) -> None:
+        """Put our finalizer on the live specs of the pass that lack it. One torn down during the pass has
+        its kernel object removed by the next pass (woken by the teardown), as an orphan once destroyed."""
+        for id in self._holding:
+            with contextlib.suppress(NotFoundError, PhaseError):
+                ctx.add_finalizer(NETWORK, self.spec_type, id)
+        self._holding = []
 
     def release(self, ctx: Context, res: Resource[Spec]) -> None:
         """Drop our finalizer from a spec whose kernel object is gone."""
