@@ -4,7 +4,9 @@
   `parse_uapi_get(text)` reads the answer to `get=1` into a WireguardDevice, `differences(spec, device)`
   says where a device does not match its spec.
 - `build_set_device(spec, ifname, family)` is the WG_CMD_SET_DEVICE generic netlink message of a kernel
-  wireguard device (include/uapi/linux/wireguard.h).
+  wireguard device (include/uapi/linux/wireguard.h), `build_get_device(ifname, family)` the WG_CMD_GET_DEVICE
+  dump request, and `decode_get_device(messages)` reads the dump's answers into the same WireguardDevice
+  as `parse_uapi_get`, so `differences` compares either backend with its spec.
 
 Keys are standard base64 in specs and hex on the UAPI wire; a bad key raises WireguardError naming its
 field (`peers[1].public_key`). Endpoints must be an IP address and a port (`10.0.0.1:51820`,
@@ -28,9 +30,12 @@ KEY_LEN = 32
 # include/uapi/linux/wireguard.h
 WG_GENL_NAME = "wireguard"
 WG_GENL_VERSION = 1
+WG_CMD_GET_DEVICE = 0
 WG_CMD_SET_DEVICE = 1
+WGDEVICE_A_IFINDEX = 1
 WGDEVICE_A_IFNAME = 2
 WGDEVICE_A_PRIVATE_KEY = 3
+WGDEVICE_A_PUBLIC_KEY = 4
 WGDEVICE_A_FLAGS = 5
 WGDEVICE_A_LISTEN_PORT = 6
 WGDEVICE_A_FWMARK = 7
@@ -41,6 +46,9 @@ WGPEER_A_PRESHARED_KEY = 2
 WGPEER_A_FLAGS = 3
 WGPEER_A_ENDPOINT = 4
 WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL = 5
+WGPEER_A_LAST_HANDSHAKE_TIME = 6
+WGPEER_A_RX_BYTES = 7
+WGPEER_A_TX_BYTES = 8
 WGPEER_A_ALLOWEDIPS = 9
 WGPEER_F_REPLACE_ALLOWEDIPS = 2
 WGALLOWEDIP_A_FAMILY = 1
@@ -48,7 +56,11 @@ WGALLOWEDIP_A_IPADDR = 2
 WGALLOWEDIP_A_CIDR_MASK = 3
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
 NLA_F_NESTED = 0x8000
+NLA_TYPE_MASK = 0x3FFF  # strips NLA_F_NESTED / NLA_F_NET_BYTEORDER
+GENL_HEADER = 20  # nlmsghdr (16 bytes) and genlmsghdr (4)
+_ADDR_SIZE: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
 
 
 class WireguardError(ValueError):
@@ -361,3 +373,118 @@ def build_set_device(spec: WireguardSpec, ifname: str, family: int, *, seq: int 
         attrs.append(_nested(WGDEVICE_A_PEERS, [_genl_peer(i, p) for i, p in enumerate(spec.peers)]))
     body = struct.pack("=BBH", WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0) + b"".join(attrs)
     return struct.pack("=IHHII", 16 + len(body), family, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+
+
+def build_get_device(ifname: str, family: int, *, seq: int = 0) -> bytes:
+    """The WG_CMD_GET_DEVICE dump request (netlink header included) for device `ifname`."""
+    name = _attr(WGDEVICE_A_IFNAME, ifname.encode() + b"\0")
+    body = struct.pack("=BBH", WG_CMD_GET_DEVICE, WG_GENL_VERSION, 0) + name
+    return struct.pack("=IHHII", 16 + len(body), family, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
+
+
+def _nlattrs(data: bytes, offset: int, end: int, what: str) -> list[tuple[int, bytes]]:
+    """(type, payload) of the netlink attributes in data[offset:end]; WireguardError if one overruns."""
+    out = []
+    while offset + 4 <= end:
+        size, kind = struct.unpack_from("=HH", data, offset)
+        if size < 4 or offset + size > end:
+            raise WireguardError(f"{what}: attribute {kind & NLA_TYPE_MASK} of {size} bytes overruns its message")
+        out.append((kind & NLA_TYPE_MASK, data[offset + 4 : offset + size]))
+        offset += (size + 3) & ~3
+    return out
+
+
+def _uint(raw: bytes, fmt: str, what: str) -> int:
+    if len(raw) < struct.calcsize(fmt):
+        raise WireguardError(f"{what}: {len(raw)} bytes, too short")
+    return int(struct.unpack_from(fmt, raw)[0])
+
+
+def _raw_key(raw: bytes, what: str) -> str:
+    if len(raw) != KEY_LEN:
+        raise WireguardError(f"{what}: {len(raw)} bytes; a WireGuard key is {KEY_LEN} bytes")
+    return "" if raw == bytes(KEY_LEN) else binascii.b2a_base64(raw, newline=False).decode()
+
+
+def _decode_sockaddr(raw: bytes, what: str) -> str:
+    family = _uint(raw, "=H", what)
+    if family == socket.AF_INET and len(raw) >= 8:
+        return f"{ipaddress.IPv4Address(raw[4:8])}:{struct.unpack_from('!H', raw, 2)[0]}"
+    if family == socket.AF_INET6 and len(raw) >= 24:
+        return f"[{ipaddress.IPv6Address(raw[8:24])}]:{struct.unpack_from('!H', raw, 2)[0]}"
+    raise WireguardError(f"{what}: a sockaddr of family {family} and {len(raw)} bytes is not IPv4 or IPv6")
+
+
+def _decode_allowed_ip(raw: bytes, what: str) -> IPPrefix:
+    attrs = dict(_nlattrs(raw, 0, len(raw), what))
+    family = _uint(attrs.get(WGALLOWEDIP_A_FAMILY, b""), "=H", f"{what} family")
+    addr = attrs.get(WGALLOWEDIP_A_IPADDR, b"")
+    size = _ADDR_SIZE.get(family)
+    if size is None or len(addr) != size:
+        raise WireguardError(f"{what}: family {family} with a {len(addr)}-byte address")
+    mask = _uint(attrs.get(WGALLOWEDIP_A_CIDR_MASK, b""), "=B", f"{what} cidr mask")
+    try:
+        return ipaddress.ip_network((ipaddress.ip_address(addr), mask), strict=False)
+    except ValueError:
+        raise WireguardError(f"{what}: /{mask} is not a prefix length of family {family}") from None
+
+
+def _decode_peer(raw: bytes, what: str, peers: list[_Peer]) -> None:
+    """Add the peer of one WGDEVICE_A_PEERS entry to `peers`; a peer split over messages (its allowed IPs did
+    not fit) comes again with only its public key and more allowed IPs, and continues the last one."""
+    attrs = _nlattrs(raw, 0, len(raw), what)
+    keys = [value for kind, value in attrs if kind == WGPEER_A_PUBLIC_KEY]
+    if not keys:
+        raise WireguardError(f"{what}: no public key")
+    key = _raw_key(keys[0], f"{what} public key")
+    if peers and peers[-1].public_key == key:
+        peer = peers[-1]
+    else:
+        peer = _Peer(key)
+        peers.append(peer)
+    for kind, value in attrs:
+        if kind == WGPEER_A_PRESHARED_KEY:
+            peer.preshared_key = _raw_key(value, f"{what} preshared key")
+        elif kind == WGPEER_A_ENDPOINT:
+            peer.endpoint = _decode_sockaddr(value, f"{what} endpoint")
+        elif kind == WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL:
+            peer.keepalive = _uint(value, "=H", f"{what} keepalive")
+        elif kind == WGPEER_A_LAST_HANDSHAKE_TIME:
+            peer.sec, peer.nsec = struct.unpack_from("=qq", value) if len(value) >= 16 else (0, 0)
+        elif kind == WGPEER_A_RX_BYTES:
+            peer.rx = _uint(value, "=Q", f"{what} rx bytes")
+        elif kind == WGPEER_A_TX_BYTES:
+            peer.tx = _uint(value, "=Q", f"{what} tx bytes")
+        elif kind == WGPEER_A_ALLOWEDIPS:
+            for j, (_, item) in enumerate(_nlattrs(value, 0, len(value), what)):
+                peer.allowed_ips.append(_decode_allowed_ip(item, f"{what} allowed ip {j}"))
+
+
+def decode_get_device(messages: Iterable[bytes]) -> WireguardDevice:
+    """The device of a WG_CMD_GET_DEVICE dump: its answer messages (netlink header included), in order.
+
+    The device's own attributes come in the first message; the peers of all of them are concatenated.
+    WireguardError for an attribute that overruns or a key, endpoint or allowed IP of the wrong size.
+    """
+    private = public = ""
+    port = fwmark = 0
+    peers: list[_Peer] = []
+    for i, message in enumerate(messages):
+        data = bytes(message)
+        (size,) = struct.unpack_from("=I", data) if len(data) >= 4 else (0,)
+        if size < GENL_HEADER or size > len(data):
+            raise WireguardError(f"WG_CMD_GET_DEVICE answer {i}: {len(data)} bytes, not a generic netlink message")
+        for kind, value in _nlattrs(data, GENL_HEADER, size, f"WG_CMD_GET_DEVICE answer {i}"):
+            if kind == WGDEVICE_A_PRIVATE_KEY:
+                private = _raw_key(value, "private key")
+            elif kind == WGDEVICE_A_PUBLIC_KEY:
+                public = _raw_key(value, "public key")
+            elif kind == WGDEVICE_A_LISTEN_PORT:
+                port = _uint(value, "=H", "listen port")
+            elif kind == WGDEVICE_A_FWMARK:
+                fwmark = _uint(value, "=I", "fwmark")
+            elif kind == WGDEVICE_A_PEERS:
+                for j, (_, raw) in enumerate(_nlattrs(value, 0, len(value), "peers")):
+                    _decode_peer(raw, f"answer {i} peer {j}", peers)
+    return WireguardDevice(private_key=private, public_key=public, listen_port=port, fwmark=fwmark,
+                           peers=tuple(p.state() for p in peers))

@@ -1,19 +1,29 @@
-"""The WireGuard codecs: golden UAPI text, `get=1` parsing, key errors, and WG_CMD_SET_DEVICE bytes."""
+"""The WireGuard codecs: golden UAPI text, `get=1` parsing, key errors, and the generic netlink messages.
+
+The genetlink side is checked against pyroute2's wireguard message class (`wgmsg`), an independent codec:
+our requests are decoded with it, and WG_CMD_GET_DEVICE answers built with it are decoded with ours.
+"""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import shutil
+import socket
 import struct
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from pyroute2.netlink.generic.wireguard import wgmsg
 
 from networkd.kernel.wireguard import (
+    WireguardDevice,
     WireguardError,
+    build_get_device,
     build_set_device,
+    decode_get_device,
     decode_key,
     differences,
     parse_uapi_get,
@@ -209,6 +219,100 @@ def test_set_device_bytes() -> None:
     endpoint = second.get_attr("WGPEER_A_ENDPOINT")
     assert (endpoint["family"], endpoint["addr"], endpoint["port"]) == (2, "192.0.2.7", 4500)
     assert second.get_attr("WGPEER_A_ALLOWEDIPS") in (None, [])
+
+
+def test_get_device_request_decoded_by_pyroute2() -> None:
+    data = build_get_device("wg0", 0x1d, seq=3)
+    msg = wgmsg(data)
+    msg.decode()
+    assert (msg["header"]["type"], msg["header"]["flags"], msg["header"]["sequence_number"]) == (0x1d, 0x301, 3)
+    assert (msg["cmd"], msg["version"]) == (0, 1)  # WG_CMD_GET_DEVICE, REQUEST|DUMP
+    assert [name for name, _ in msg["attrs"]] == ["WGDEVICE_A_IFNAME"]
+    assert msg.get_attr("WGDEVICE_A_IFNAME") == "wg0"
+
+
+def _allowed(prefix: str) -> dict[str, Any]:
+    net = ipaddress.ip_network(prefix)
+    family = socket.AF_INET if net.version == 4 else socket.AF_INET6
+    return {"attrs": [["WGALLOWEDIP_A_FAMILY", family], ["WGALLOWEDIP_A_IPADDR", net.network_address.packed],
+                      ["WGALLOWEDIP_A_CIDR_MASK", net.prefixlen]]}
+
+
+def _answer(attrs: list[list[Any]], seq: int = 9) -> bytes:
+    """A WG_CMD_GET_DEVICE dump answer (NLM_F_MULTI) encoded by pyroute2."""
+    msg = wgmsg()
+    msg["cmd"], msg["version"] = 0, 1
+    msg["header"].update({"type": 0x1d, "flags": 2, "sequence_number": seq})
+    msg["attrs"] = attrs
+    msg.encode()
+    return bytes(msg.data)
+
+
+def test_get_device_answers_built_by_pyroute2() -> None:
+    zero = base64.b64encode(bytes(32)).decode()  # the kernel's "no preshared key"
+    first = _answer([
+        ["WGDEVICE_A_LISTEN_PORT", 51820], ["WGDEVICE_A_FWMARK", 7], ["WGDEVICE_A_IFINDEX", 5],
+        ["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PRIVATE_KEY", PRIV],
+        ["WGDEVICE_A_PUBLIC_KEY", "Y2FD6uTgrq+/bbBAXCNOtE+PGk8Papoh7qaWBpQUXn0="],
+        ["WGDEVICE_A_PEERS", [{"attrs": [
+            ["WGPEER_A_PUBLIC_KEY", PEER1], ["WGPEER_A_PRESHARED_KEY", zero],
+            ["WGPEER_A_LAST_HANDSHAKE_TIME", {"tv_sec": 1700000000, "tv_nsec": 500000000}],
+            ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25], ["WGPEER_A_TX_BYTES", 92], ["WGPEER_A_RX_BYTES", 148],
+            ["WGPEER_A_PROTOCOL_VERSION", 1], ["WGPEER_A_ENDPOINT", {"addr": "fd00::1", "port": 51821}],
+            ["WGPEER_A_ALLOWEDIPS", [_allowed("10.1.0.0/24")]],
+        ]}]],
+    ])
+    # the peer's allowed IPs did not fit: the next message repeats its key with the rest, then the next peer
+    second = _answer([
+        ["WGDEVICE_A_PEERS", [
+            {"attrs": [["WGPEER_A_PUBLIC_KEY", PEER1], ["WGPEER_A_ALLOWEDIPS", [_allowed("fd01::/64")]]]},
+            {"attrs": [["WGPEER_A_PUBLIC_KEY", PEER2], ["WGPEER_A_PRESHARED_KEY", PSK],
+                       ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 0],
+                       ["WGPEER_A_ENDPOINT", {"addr": "192.0.2.7", "port": 4500}]]},
+        ]],
+    ])
+    dev = decode_get_device([first, second])
+    assert (dev.private_key, dev.listen_port, dev.fwmark) == (PRIV, 51820, 7)
+    assert dev.public_key == public_key(PRIV)
+    peer1, peer2 = dev.peers
+    assert (peer1.public_key, peer1.preshared_key, peer1.endpoint) == (PEER1, "", "[fd00::1]:51821")
+    assert (peer1.last_handshake, peer1.rx_bytes, peer1.tx_bytes, peer1.persistent_keepalive) == (
+        1700000000.5, 148, 92, 25)
+    assert peer1.allowed_ips == (_net("10.1.0.0/24"), _net("fd01::/64"))
+    assert (peer2.public_key, peer2.preshared_key, peer2.endpoint, peer2.allowed_ips) == (
+        PEER2, PSK, "192.0.2.7:4500", ())
+    # the same device as the UAPI answer of wireguard-go: `differences` works for both backends
+    assert dev == parse_uapi_get(GET_ANSWER)
+    assert differences(SPEC, dev) == []
+    assert differences(SPEC, decode_get_device([first])) == [
+        "peer xTIBA5rb allowed ips 10.1.0.0/24 -> 10.1.0.0/24,fd01::/64", "missing peer 7pOT3d1b"]
+
+
+def test_get_device_answer_of_a_bare_device() -> None:
+    dev = decode_get_device([_answer([["WGDEVICE_A_LISTEN_PORT", 0], ["WGDEVICE_A_FWMARK", 0],
+                                      ["WGDEVICE_A_IFINDEX", 5], ["WGDEVICE_A_IFNAME", "wg0"]])])
+    assert dev == WireguardDevice()  # no key, port chosen later, no peers
+    assert differences(SPEC, dev)[:3] == ["private key", "listen port 0 -> 51820", "fwmark 0 -> 7"]
+
+
+def test_get_device_answer_errors_name_what_is_wrong() -> None:
+    good = _answer([["WGDEVICE_A_PEERS", [{"attrs": [["WGPEER_A_PUBLIC_KEY", PEER1],
+                                                      ["WGPEER_A_ALLOWEDIPS", [_allowed("10.1.0.0/24")]]]}]]])
+    with pytest.raises(WireguardError, match="answer 0: 30 bytes, not a generic netlink message"):
+        decode_get_device([good[:30]])
+    truncated = bytearray(good)
+    truncated[20:22] = struct.pack("=H", len(good))  # WGDEVICE_A_PEERS claims more than the message holds
+    with pytest.raises(WireguardError, match=r"attribute 8 of \d+ bytes overruns its message"):
+        decode_get_device([bytes(truncated)])
+    key = struct.pack("=HH", 20, 1) + bytes(range(16))  # WGPEER_A_PUBLIC_KEY of 16 bytes
+    peer = struct.pack("=HH", 4 + len(key), 0x8000) + key
+    peers = struct.pack("=HH", 4 + len(peer), 0x8008) + peer
+    short_key = struct.pack("=IHHII", 20 + len(peers), 0x1d, 2, 0, 0) + bytes([0, 1, 0, 0]) + peers
+    with pytest.raises(WireguardError, match="answer 0 peer 0 public key: 16 bytes; a WireGuard key is 32 bytes"):
+        decode_get_device([short_key])
+    bad_mask = good.replace(struct.pack("=HHB", 5, 3, 24), struct.pack("=HHB", 5, 3, 40))
+    with pytest.raises(WireguardError, match="allowed ip 0: /40 is not a prefix length of family 2"):
+        decode_get_device([bad_mask])
 
 
 def test_the_daemon_loads_cryptography_only_when_a_wireguard_key_is_derived() -> None:
