@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from networkd.controllers.appliers import Applier, log_changes
 from networkd.kernel.errors import KernelError
+from networkd.kernel.genetlink import KernelWireguard, UnknownFamily
 from networkd.kernel.messages import (
     BOND_ATTRS,
     BOND_OPTION_MODES,
@@ -27,7 +28,7 @@ from networkd.resources.enums import LinkType
 from networkd.resources.link import BondMasterSpec, BridgeMasterSpec, LinkSpec, WireguardSpec
 from networkd.runtime import Context
 
-WIREGUARD_POLL = 5.0  # seconds between checks of userspace WireGuard devices for drift (UAPI has no events)
+WIREGUARD_POLL = 5.0  # seconds between checks of WireGuard devices for drift (neither UAPI nor genetlink has events)
 
 
 def find_link(links: Sequence[KernelLink], name: str, *, aliases: bool) -> KernelLink | None:
@@ -208,21 +209,27 @@ class LinkSpecController(Applier[Netlink]):
     given by name (legacy configs) is resolved on every pass. The device is compared with its spec on
     every pass and every WIREGUARD_POLL seconds; a difference is put back and logged ("drift: configured
     wireguard wg0: missing peer ..."). A restarted daemon adopts a running wireguard-go device as it is;
-    deleting the spec deletes the link, which stops wireguard-go. Keys and peers of a kernel wireguard
-    device are not applied yet (said once).
+    deleting the spec deletes the link, which stops wireguard-go. A kernel wireguard device is read and
+    configured over generic netlink (`networkd.kernel.genetlink.KernelWireguard`), compared and repaired
+    the same way; a change replaces all its peers (WGDEVICE_F_REPLACE_PEERS). A kernel without the
+    wireguard generic netlink family is said once, and the other links are applied all the same.
     """
 
     name = "network.LinkSpecController"
     spec_type = LinkSpec.TYPE
     kinds = ("link",)
 
-    def __init__(self, *args: Any, wireguard_go: WireguardGo | None = None, **kwargs: Any) -> None:
-        """`wireguard_go`: the userspace fallback for wireguard links (None: a refused kind is an error)."""
+    def __init__(self, *args: Any, wireguard_go: WireguardGo | None = None,
+                 kernel_wireguard: KernelWireguard | None = None, **kwargs: Any) -> None:
+        """`wireguard_go`: the userspace fallback for wireguard links (None: a refused kind is an error);
+        `kernel_wireguard`: the generic netlink client of kernel wireguard devices (default: a new one)."""
         super().__init__(*args, **kwargs)
         self._enslaved: set[str] = set()  # links this process put in a master
         self._wg = wireguard_go
+        self._kernel_wg = kernel_wireguard or KernelWireguard()
 
     async def open(self, stack: contextlib.AsyncExitStack) -> Netlink:
+        await stack.enter_async_context(self._kernel_wg)  # closes its socket, if a kernel wireguard device opened one
         return await stack.enter_async_context(await Netlink.open())
 
     def _userspace(self, spec: LinkSpec, link: KernelLink | None) -> bool:
@@ -289,9 +296,7 @@ class LinkSpecController(Applier[Netlink]):
         """Make a wireguard device's keys, port, fwmark and peers match the spec; False while it cannot."""
         wg = self._wg
         if wg is None or not self._userspace(spec, link):
-            self.say(ctx, f"link {spec.name}: keys and peers of a kernel wireguard device are not applied yet",
-                     logging.WARNING)
-            return True
+            return await self._configure_kernel_wireguard(ctx, spec, want, drift, lines)
         device = await wg.get(spec.name)
         if device is None:
             self.say(ctx, f"link {spec.name}: wireguard-go does not answer on {wg.socket(spec.name)}")
@@ -302,6 +307,21 @@ class LinkSpecController(Applier[Netlink]):
         changed = differences(want, device)
         if changed:
             await wg.set(spec.name, uapi_set(want, present=[p.public_key for p in device.peers]))
+            lines.append(f"{drift}configured wireguard {spec.name}: {', '.join(changed)}")
+        return True
+
+    async def _configure_kernel_wireguard(self, ctx: Context, spec: LinkSpec, want: WireguardSpec, drift: str,
+                                          lines: list[str]) -> bool:
+        """The kernel device's part of `_configure_wireguard`, over generic netlink; False while it cannot."""
+        try:
+            device = await self._kernel_wg.get(spec.name)
+        except UnknownFamily as e:
+            self.say(ctx, f"link {spec.name}: keys and peers not applied: the kernel has no {e.name!r} generic "
+                     "netlink family (its module is not loaded or not built)", logging.WARNING)
+            return False
+        changed = differences(want, device)
+        if changed:
+            await self._kernel_wg.set(want, spec.name)
             lines.append(f"{drift}configured wireguard {spec.name}: {', '.join(changed)}")
         return True
 

@@ -23,11 +23,18 @@ from nslab import CommandError, Lab, Node, wait_for
 
 from networkd.controllers.link_spec import LinkSpecController, bond_differences, bond_options
 from networkd.kernel.errors import KernelError
+from networkd.kernel.genetlink import KernelWireguard, UnknownFamily
 from networkd.kernel.hub import KernelHub
 from networkd.kernel.messages import BOND_ATTRS, Nest, build_link_add, build_link_change
 from networkd.kernel.types import IFF_MULTICAST, IFF_UP, BondOptions, BridgeInfo, KernelLink, VlanInfo
 from networkd.kernel.wggo import WireguardGo
-from networkd.kernel.wireguard import WireguardDevice, WireguardPeerState
+from networkd.kernel.wireguard import (
+    WireguardDevice,
+    WireguardPeerState,
+    build_set_device,
+    decode_get_device,
+    public_key,
+)
 from networkd.resources.enums import BondMode, LACPRate, LinkType, VLANProtocol
 from networkd.resources.link import (
     BondMasterSpec,
@@ -135,11 +142,47 @@ class FakeNetlink:
         return len(self.links_) < before
 
 
+class FakeKernelWireguard(KernelWireguard):
+    """Kernel wireguard devices in memory, over a FakeNetlink's wireguard links; `missing`: no genetlink family.
+
+    A set is applied as the kernel does: the WG_CMD_SET_DEVICE message is built, and the device becomes
+    what it carries (all peers replaced).
+    """
+
+    def __init__(self, fake: FakeNetlink, *, missing: bool = False) -> None:
+        super().__init__()
+        self.fake = fake
+        self.missing = missing
+        self.devices: dict[str, WireguardDevice] = {}
+        self.sets: list[str] = []
+
+    def _check(self, ifname: str) -> None:
+        if self.missing:
+            raise UnknownFamily("wireguard")
+        if by_name(self.fake).get(ifname, KernelLink(0, "")).kind != "wireguard":
+            raise KernelError(errno.ENODEV, "wireguard get", ifname)
+
+    async def get(self, ifname: str) -> WireguardDevice:
+        self._check(ifname)
+        return self.devices.get(ifname, WireguardDevice())
+
+    async def set(self, spec: WireguardSpec, ifname: str) -> None:
+        self._check(ifname)
+        self.sets.append(ifname)
+        dev = decode_get_device([build_set_device(spec, ifname, 0x1d)])  # a SET carries a GET answer's attributes
+        old = self.devices.get(ifname, WireguardDevice())
+        self.devices[ifname] = dataclasses.replace(
+            dev, private_key=dev.private_key or old.private_key, listen_port=dev.listen_port or old.listen_port,
+            public_key=public_key(dev.private_key) if dev.private_key else old.public_key)
+
+
 class FakeLinkSpecController(LinkSpecController):
     """The controller working on a FakeNetlink."""
 
-    def __init__(self, fake: FakeNetlink, wireguard_go: WireguardGo | None = None) -> None:
-        super().__init__(KernelHub(), wireguard_go=wireguard_go)
+    def __init__(self, fake: FakeNetlink, wireguard_go: WireguardGo | None = None,
+                 kernel_wireguard: KernelWireguard | None = None) -> None:
+        super().__init__(KernelHub(), wireguard_go=wireguard_go,
+                         kernel_wireguard=kernel_wireguard or FakeKernelWireguard(fake))
         self.fake = fake
 
     async def open(self, stack: contextlib.AsyncExitStack) -> Any:
@@ -152,7 +195,8 @@ PHYSICAL = (KernelLink(index=1, name="lo", type=772, flags=1, mtu=65536),
 
 
 async def converge(fake: FakeNetlink, specs: dict[str, LinkSpec], check: Callable[[], bool],
-                   state: State | None = None, wireguard_go: WireguardGo | None = None) -> Runtime:
+                   state: State | None = None, wireguard_go: WireguardGo | None = None,
+                   kernel_wireguard: KernelWireguard | None = None) -> Runtime:
     """Run the controller over `specs` until `check()` holds; returns its runtime (`.state`, `.restarts`)."""
     state = state or State()
     for name, spec in specs.items():
@@ -162,7 +206,7 @@ async def converge(fake: FakeNetlink, specs: dict[str, LinkSpec], check: Callabl
         else:
             state.update(type(cur)(cur.metadata, spec), "test")
     runtime = Runtime(state, backoff_initial=0.01)
-    controller = FakeLinkSpecController(fake, wireguard_go)
+    controller = FakeLinkSpecController(fake, wireguard_go, kernel_wireguard)
     runtime.register(controller)
     async with anyio.create_task_group() as tg:
         tg.start_soon(runtime.run)
@@ -498,6 +542,67 @@ async def test_wireguard_bad_key_makes_no_link(caplog: pytest.LogCaptureFixture)
     await converge(fake, {"wg0": spec}, lambda: "peers[0].public_key" in caplog.text, wireguard_go=wg)
     assert "link wg0: peers[0].public_key: decodes to 3 bytes; a WireGuard key is 32 bytes" in caplog.text
     assert "wg0" not in by_name(fake) and not fake.calls
+
+
+@pytest.mark.anyio
+async def test_kernel_wireguard_configured_over_genetlink_and_drift_repaired(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("networkd.controllers.link_spec.WIREGUARD_POLL", 0.02)
+    caplog.set_level(logging.INFO)
+    fake = FakeNetlink(*PHYSICAL)
+    kwg = FakeKernelWireguard(fake)
+    peer1 = WireguardPeer(public_key=PEER1, endpoint="10.0.0.2:51820", allowed_ips=(ip_network("10.7.0.2/32"),))
+    peer2 = WireguardPeer(public_key=PEER2, persistent_keepalive_interval=Duration(seconds=25))
+    runtime = await converge(fake, {"wg0": _wg_spec(peer1)}, lambda: bool(kwg.sets), kernel_wireguard=kwg)
+    assert by_name(fake)["wg0"].kind == "wireguard" and by_name(fake)["wg0"].up
+    dev = kwg.devices["wg0"]
+    assert (dev.private_key, dev.listen_port, [p.public_key for p in dev.peers]) == (PRIV, 51820, [PEER1])
+    assert dev.peers[0].endpoint == "10.0.0.2:51820" and dev.peers[0].allowed_ips == (ip_network("10.7.0.2/32"),)
+    assert "configured wireguard wg0: private key, listen port 0 -> 51820, missing peer xTIBA5rb" in caplog.text
+    assert runtime.restarts.get(NAME, 0) == 0 and "not applied" not in caplog.text
+
+    # a peer added; then a peer removed behind the controller's back is put back at the next poll, as drift
+    state, removed = runtime.state, []
+
+    def added_then_restored() -> bool:
+        peers = kwg.devices["wg0"].peers
+        if len(peers) == 2 and not removed:
+            kwg.devices["wg0"] = dataclasses.replace(kwg.devices["wg0"], peers=peers[:1])
+            removed.append(peers[1])
+            return False
+        return bool(removed) and len(peers) == 2
+
+    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, added_then_restored, state, kernel_wireguard=kwg)
+    assert "configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
+    assert "drift: configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
+    assert kwg.devices["wg0"].peers[1].persistent_keepalive == 25
+    assert [name for name, _ in fake.calls].count("link_add") == 1  # configured in place, never re-created
+    sets = len(kwg.sets)
+    await anyio.sleep(0.1)  # polls of a device that matches its spec change nothing
+    assert len(kwg.sets) == sets
+
+
+@pytest.mark.anyio
+async def test_kernel_wireguard_without_the_genetlink_family_is_said_once(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("networkd.controllers.link_spec.WIREGUARD_POLL", 0.02)
+    caplog.set_level(logging.INFO)
+    fake = FakeNetlink(*PHYSICAL)
+    kwg = FakeKernelWireguard(fake, missing=True)
+    polls = []
+
+    async def counted_get(ifname: str) -> WireguardDevice:
+        polls.append(ifname)
+        return await FakeKernelWireguard.get(kwg, ifname)
+
+    monkeypatch.setattr(kwg, "get", counted_get)
+    specs = {"wg0": _wg_spec(WireguardPeer(public_key=PEER1)), "eth0": LinkSpec(name="eth0", up=True, mtu=9000)}
+    runtime = await converge(fake, specs, lambda: len(polls) >= 5, kernel_wireguard=kwg)
+    warning = ("link wg0: keys and peers not applied: the kernel has no 'wireguard' generic netlink family "
+               "(its module is not loaded or not built)")
+    assert [r.levelname for r in caplog.records if r.getMessage() == warning] == ["WARNING"]  # once, over 5 polls
+    assert by_name(fake)["eth0"].mtu == 9000 and by_name(fake)["wg0"].up  # everything else applied
+    assert runtime.restarts.get(NAME, 0) == 0 and not kwg.sets
 
 
 # the kernel
