@@ -694,13 +694,26 @@ def test_kinds_this_kernel_may_lack(node: Node, kind: str, args: list[str]) -> N
     if reason:
         print(f"SKIP reason: {kind}: ip says {reason!r}")
         pytest.skip(f"this kernel has no {kind} links (ip: {reason}); covered in memory above")
+    wg = WireguardSpec(private_key=PRIV, listen_port=51820, firewall_mark=7, peers=(
+        WireguardPeer(public_key=PEER1, endpoint="10.0.0.2:51820", allowed_ips=(ip_network("10.7.0.0/24"),)),))
     spec = LinkSpec(name="x0", logical=True, up=True, kind=kind, parent_name="v0",
                     vlan=VLANSpec(vid=10) if kind == "vlan" else None,
-                    bond_master=BondMasterSpec(mode=BondMode.ACTIVE_BACKUP) if kind == "bond" else None)
+                    bond_master=BondMasterSpec(mode=BondMode.ACTIVE_BACKUP) if kind == "bond" else None,
+                    wireguard=wg if kind == "wireguard" else None)
     appliers = Appliers(node, controllers=["link"])
     appliers.put([("x0", spec)])
     wait_for(lambda: (link(node, "x0") or {}).get("linkinfo", {}).get("info_kind") == kind, timeout=5.0,
              what=f"the {kind} link")
+    if kind == "wireguard":  # keys, port, fwmark and peer applied over generic netlink, as `wg` shows them
+        def wg_dump() -> list[list[str]]:
+            out = node.check(["wg", "show", "x0", "dump"], uts_mount=False).stdout
+            return [line.split("\t") for line in out.splitlines()]
+
+        wait_for(lambda: len(wg_dump()) == 2, timeout=5.0, what="the wireguard peer")
+        device, peer = wg_dump()
+        assert device[0] == PRIV and device[2:4] == ["51820", "0x7"]
+        assert (peer[0], peer[2], peer[3]) == (PEER1, "10.0.0.2:51820", "10.7.0.0/24")
+        assert appliers.lines("^configured wireguard x0") != []
     if kind == "bond":  # options change on the live bond: the same link afterwards
         index = (link(node, "x0") or {})["ifindex"]
         master = BondMasterSpec(mode=BondMode.ACTIVE_BACKUP, mii_mon=250)
