@@ -6,6 +6,7 @@
 - `codec`: pyroute2 messages in and out.
 - `netlink.Netlink`: async dumps and idempotent mutations; `monitor.Monitor`: coalesced change kinds.
 - `errors.KernelError`: every refusal, with errno and the object it was about.
+- `genetlink`: a raw generic netlink socket (family ids, ACKed requests, dumps) and `KernelWireguard`.
 
 Import from the submodules: `types`, `messages` and `errors` load without pyroute2; `_pyroute2` (run first,
 here) lets the others load only the pyroute2 modules they use.
