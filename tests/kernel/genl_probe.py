@@ -2,6 +2,7 @@
 
     genl_probe.py families NAME...   {NAME: {"id": n} | {"error": {"errno", "message", "unknown_family"}}}, each
                                      NAME asked twice on one socket (the second answer may come from the cache)
+    genl_probe.py dump-families      GenericNetlink.dump of CTRL_CMD_GETFAMILY: {name: id} of every family
     genl_probe.py wireguard IFNAME   KernelWireguard().get(IFNAME): {"ok": device fields} | {"error": ...}
     genl_probe.py controller SECONDS LinkSpecController for SECONDS, WIREGUARD_POLL 0.1 s, over specs
                                      wg0 (wireguard, up, a key and a peer) and v0 (physical, mtu 1400, up);
@@ -17,6 +18,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import struct
 import sys
 from ipaddress import ip_network
 from typing import Any
@@ -25,9 +27,19 @@ import anyio
 
 from networkd.controllers import link_spec
 from networkd.controllers.link_spec import LinkSpecController
+from networkd.kernel.batch import _attrs
 from networkd.kernel.errors import KernelError
-from networkd.kernel.genetlink import GenericNetlink, KernelWireguard, UnknownFamily
+from networkd.kernel.genetlink import (
+    CTRL_ATTR_FAMILY_ID,
+    CTRL_ATTR_FAMILY_NAME,
+    CTRL_CMD_GETFAMILY,
+    GENL_ID_CTRL,
+    GenericNetlink,
+    KernelWireguard,
+    UnknownFamily,
+)
 from networkd.kernel.hub import KernelHub
+from networkd.kernel.messages import NLM_F_DUMP, NLM_F_REQUEST
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import KernelLink
 from networkd.resources.link import LinkSpec, WireguardPeer, WireguardSpec
@@ -52,6 +64,17 @@ async def families(names: list[str]) -> dict[str, list[dict[str, Any]]]:
                     out.setdefault(name, []).append({"id": await genl.family(name)})
                 except KernelError as e:
                     out.setdefault(name, []).append({"error": _error(e)})
+    return out
+
+
+async def dump_families() -> dict[str, int]:
+    request = struct.pack("=IHHIIBBH", 20, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_DUMP, 0, 0, CTRL_CMD_GETFAMILY, 2, 0)
+    out = {}
+    async with await GenericNetlink.open() as genl:
+        for answer in await genl.dump(request, "dump", "generic netlink families"):
+            attrs = dict(_attrs(memoryview(answer), 20, len(answer)))
+            name = bytes(attrs[CTRL_ATTR_FAMILY_NAME]).rstrip(b"\0").decode()
+            out[name] = struct.unpack_from("=H", attrs[CTRL_ATTR_FAMILY_ID])[0]
     return out
 
 
@@ -111,6 +134,8 @@ if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "families":
         result: Any = anyio.run(families, args, backend="asyncio")
+    elif command == "dump-families":
+        result = anyio.run(dump_families, backend="asyncio")
     elif command == "wireguard":
         result = anyio.run(wireguard, args[0], backend="asyncio")
     elif command == "controller":

@@ -1,8 +1,8 @@
 """networkd.kernel.genetlink against the real kernel, in a lab node (tests/kernel/genl_probe.py via `ip netns exec`).
 
-Family ids are checked with iproute2's `genl ctrl get`. This kernel may have no wireguard module: then the
-lookup must fail with a clear ENOENT and the link controller must carry on; the parts that need a real
-wireguard device are skipped with the reason.
+Family ids and a dump of all families are checked with iproute2's `genl ctrl get` / `genl ctrl list`. This
+kernel may have no wireguard module: then the lookup must fail with a clear ENOENT and the link controller
+must carry on; the parts that need a real wireguard device are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ def test_family_ids_match_genl_and_a_missing_family_is_enoent(node: Node) -> Non
         assert found[name] == [{"error": error}, {"error": error}], name  # a failure is not cached
     assert found["nlctrl"] == [{"id": 16}, {"id": 16}]
     assert "error" in found["no-such-family"][0]
+
+
+def test_a_dump_lists_the_families_genl_lists(node: Node) -> None:
+    out = node.check(["genl", "ctrl", "list"], uts_mount=False).stdout
+    listed = {name: int(ident, 16) for name, ident in re.findall(r"Name: (\S+)\s+ID: (0x[0-9a-f]+)", out)}
+    assert len(listed) > 3 and "nlctrl" in listed, out
+    assert probe(node, "dump-families") == listed
 
 
 def test_kernel_wireguard_device_or_the_reason_it_cannot_be_read(node: Node) -> None:
