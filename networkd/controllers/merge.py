@@ -24,6 +24,9 @@ class MergeController(Controller):
         # the last merge's inputs (id, spec object) and result: its own puts and the appliers' finalizers
         # wake this controller again with the same 10,000 layered routes, which need no second merge
         self._last: tuple[list[tuple[str, Spec]], dict[str, Spec]] | None = None
+        # the merge last written to `network` and the stamp of `network` right after: a pass woken only by
+        # its own writes has nothing to do
+        self._written: tuple[dict[str, Spec], int] | None = None
 
     def inputs(self) -> Iterable[Input]:
         return [Input(NETWORK_CONFIG, self.rt), Input(NETWORK, self.rt)]
@@ -36,6 +39,9 @@ class MergeController(Controller):
             await ctx.wait()
             layered = [(r.metadata.id, r.spec) for r in ctx.list(NETWORK_CONFIG, self.rt) if not tearing_down(r)]
             merged = self._merge(layered)
+            if self._written is not None and self._written[0] is merged and \
+                    self._written[1] == ctx.changes(NETWORK, self.rt):
+                continue
             for id, spec in merged.items():
                 cur = ctx.get(NETWORK, self.rt, id)
                 if cur is not None and tearing_down(cur):
@@ -44,6 +50,7 @@ class MergeController(Controller):
                     ctx.destroy(NETWORK, self.rt, id)
                 ctx.put(NETWORK, id, spec)
             ctx.retire(NETWORK, self.rt, merged)
+            self._written = (merged, ctx.changes(NETWORK, self.rt))
 
     def _merge(self, layered: list[tuple[str, Spec]]) -> dict[str, Spec]:
         """The merger's result, reused while the layered ids and spec objects are the same (mergers are pure)."""

@@ -182,6 +182,11 @@ class Context:
         self._readable(namespace, rt)
         return self._state.list(namespace, rt.type, query)
 
+    def changes(self, namespace: str, rt: ResourceType) -> int:
+        """A stamp of a declared type: it moves whenever one of its resources in `namespace` changes."""
+        self._readable(namespace, rt)
+        return self._state.changes(namespace, rt.type)
+
     # writes (the owner is always this controller)
 
     def put(self, namespace: str, id: str, spec: Spec, labels: dict[str, str] | None = None) -> Resource[Spec]:

@@ -212,6 +212,7 @@ class State:
         self._listeners: dict[Key, list[Listener]] = {}
         self._history: dict[Key, deque[Event]] = {}
         self._history_len = history
+        self._changes: dict[Key, int] = {}
         self._watch_capacity = watch_capacity
 
     # reads
@@ -226,6 +227,10 @@ class State:
     def find(self, namespace: str, type: str, id: str) -> Resource[Spec] | None:
         """The resource, or None."""
         return self._data.get((namespace, type), {}).get(id)
+
+    def changes(self, namespace: str, type: str) -> int:
+        """How many changes resources of a type in a namespace have had (a stamp to compare, from 0)."""
+        return self._changes.get((namespace, type), 0)
 
     def list(self, namespace: str, type: str, query: Query | None = None) -> list[Resource[Spec]]:
         """Resources of a type in a namespace, sorted by id."""
@@ -376,6 +381,7 @@ class State:
         if hist is None:
             hist = self._history[key] = deque(maxlen=self._history_len)
         hist.append(event)
+        self._changes[key] = self._changes.get(key, 0) + 1
         for w in tuple(self._watches.get(key, ())):
             w._offer(event)
         for fn in tuple(self._listeners.get(key, ())):

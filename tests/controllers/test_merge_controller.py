@@ -104,3 +104,37 @@ async def test_merge_is_reused_only_while_the_layered_specs_are_the_same() -> No
         await until(lambda: st.get(NETWORK, t.type, "eth0/10.0.0.1/24").spec.layer is ConfigLayer.PLATFORM)
         assert calls == [1, 1]
         tg.cancel_scope.cancel()
+
+
+class CountingState(State):
+    """A State that counts lookups in `network` (the merge controller's per-spec work)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def find(self, namespace: str, type: str, id: str):  # type: ignore[no-untyped-def]
+        self.lookups += namespace == NETWORK
+        return super().find(namespace, type, id)
+
+
+@pytest.mark.anyio
+async def test_a_pass_woken_by_its_own_writes_only_does_nothing() -> None:
+    st = CountingState()
+    rt = Runtime(st)
+    rt.register(MergeController(AddressSpec.TYPE))
+    t = AddressSpec.TYPE
+    for i in range(3):
+        st.create(t.new(NETWORK_CONFIG, f"cmdline/eth0/10.0.0.{i}/24", addr(f"10.0.0.{i}/24", ConfigLayer.CMDLINE)),
+                  "p")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await until(lambda: len(st.list(NETWORK, t.type)) == 3)
+        await anyio.sleep(0.05)  # the wakeup its own three creates queued has run
+        assert st.lookups == 2 * 3  # one pass: a get and a put per spec
+        # a change by someone else in network (an applier's finalizer) is looked at again
+        st.add_finalizers(NETWORK, t.type, "eth0/10.0.0.0/24", "applier")
+        await until(lambda: st.lookups == 4 * 3)
+        await anyio.sleep(0.05)
+        assert st.lookups == 4 * 3
+        tg.cancel_scope.cancel()

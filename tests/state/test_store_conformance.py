@@ -81,6 +81,17 @@ def test_create_spec_is_create_of_a_fresh_resource(st: State) -> None:
         st.create_spec(NS, T, "a", NamespaceSpec())
 
 
+def test_changes_count_every_change_of_a_type_in_a_namespace(st: State) -> None:
+    assert st.changes(NS, T) == 0
+    st.create(res("a"), owner="ctl")
+    st.add_finalizers(NS, T, "a", "f")
+    st.add_finalizers(NS, T, "a", "f")  # nothing to add: no change
+    st.remove_finalizers(NS, T, "a", "f")
+    st.destroy(NS, T, "a", owner="ctl")
+    assert st.changes(NS, T) == 4
+    assert st.changes(NS, "Other") == 0 and st.changes("other", T) == 0
+
+
 def test_get_missing(st: State) -> None:
     with pytest.raises(NotFoundError, match="meta/x"):
         st.get(NS, T, "x")
