@@ -178,7 +178,7 @@ def _shallow(text: str) -> bool:
     flow = text.count("[") + text.count("{")
     if flow > SHALLOW:
         return False
-    column = max((len(m.group()) for m in _BLOCK_START.finditer(text)), default=0)
+    column = max(map(len, _BLOCK_START.findall(text)), default=0)
     return 2 * (column + 1) + 1 + flow <= SHALLOW
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import ipaddress
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from networkd.config import _reader
 from networkd.config.values import (
     MAX_LINK_NAME,
     hardware_addr_problem,
@@ -107,3 +112,25 @@ def test_wireguard_keys() -> None:
     assert wireguard_key_problem("AAAA") == "decodes to 3 bytes; a WireGuard key is 32 bytes"
     assert wireguard_key_problem("not a key!") == "is not valid base64 (generate one with `wg genkey`)"
     assert wireguard_key_problem("clé") == "is not valid base64 (generate one with `wg genkey`)"
+
+
+_OCTETS = st.one_of(st.integers(0, 300).map(str),
+                    st.sampled_from(["00", "01", "007", "0x1", "", "1e1", "\u0661", " 1"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(
+    st.tuples(st.lists(_OCTETS, min_size=3, max_size=5), st.one_of(st.integers(0, 40).map(str),
+                                                                   st.sampled_from(["08", "032", "\u0663", "", "-1"]))
+              ).map(lambda t: ".".join(t[0]) + "/" + t[1]),
+    st.text(alphabet="0123456789./:abcdef%", max_size=20),
+))
+def test_the_ipv4_prefix_shortcut_reads_what_ipaddress_reads(text: str) -> None:
+    """`to_network`'s IPv4 shortcut gives ip_network's result, or leaves the text to it."""
+    try:
+        expected: object = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        expected = None
+    got = _reader._ipv4_network(text)
+    if got is not None or isinstance(expected, ipaddress.IPv4Network):
+        assert got == expected and (got is None or got.prefixlen == expected.prefixlen)  # type: ignore[union-attr]
