@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
-
-import anyio
+import errno
+from typing import cast
 
 from networkd.controllers.appliers import Applier, log_changes
-from networkd.kernel.errors import KernelError
+from networkd.kernel.batch import AddressChange, RouteSocket
+from networkd.kernel.errors import NOT_FOUND, KernelError
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import IFA_F_PERMANENT, RTPROT_NETWORKD, IPInterface, KernelAddress
 from networkd.resources.enums import AddressFlags
@@ -18,9 +16,6 @@ from networkd.resources.network import AddressSpec
 from networkd.runtime import Context
 
 Key = tuple[int, IPInterface]
-T = TypeVar("T")
-
-IN_FLIGHT = 1024  # kernel requests in flight at once on the applier's socket (their ACKs: ~40 KiB)
 
 
 def matches(spec: AddressSpec, address: KernelAddress) -> bool:
@@ -36,24 +31,27 @@ def matches(spec: AddressSpec, address: KernelAddress) -> bool:
     return address.prefix.version == 6 or address.scope == int(spec.scope)
 
 
-class AddressSpecController(Applier[Netlink]):
+class AddressSpecController(Applier[tuple[Netlink, RouteSocket]]):
     """Makes link addresses match the AddressSpecs; only addresses tagged with our protocol are ever changed.
 
     An address a spec wants is added with IFA_PROTO 78 (and nodad, noprefixroute, ... as the spec's
     flags say, its metric as IFA_RT_PRIORITY, the IPv4 broadcast computed). One of ours that differs in a
     managed field is removed and added again. An address of the same key without our tag (added by
     `ip addr add`, or the kernel's own like 127.0.0.1 on lo) is left as it is, and so is every address
-    without our tag that no spec names. Needs a kernel that keeps IFA_PROTO (6.1 and later).
+    without our tag that no spec names. Needs a kernel that keeps IFA_PROTO (6.1 and later). Changes go
+    to the kernel in batches (`RouteSocket.apply_addresses`): first every removal, then every addition.
     """
 
     name = "network.AddressSpecController"
     spec_type = AddressSpec.TYPE
     kinds = ("link", "address")
 
-    async def open(self, stack: contextlib.AsyncExitStack) -> Netlink:
-        return await stack.enter_async_context(await Netlink.open())
+    async def open(self, stack: contextlib.AsyncExitStack) -> tuple[Netlink, RouteSocket]:
+        netlink = await stack.enter_async_context(await Netlink.open())
+        return netlink, await stack.enter_async_context(await RouteSocket.open())
 
-    async def reconcile(self, ctx: Context, kernel: Netlink, *, sweep: bool) -> list[KernelError]:
+    async def reconcile(self, ctx: Context, handles: tuple[Netlink, RouteSocket], *, sweep: bool) -> list[KernelError]:
+        kernel, batches = handles
         live, dying = self.specs(ctx)
         index = {}
         for link in await kernel.links():
@@ -75,19 +73,19 @@ class AddressSpecController(Applier[Netlink]):
         errors: list[KernelError] = []
         lines: list[str] = []
 
-        # First the removals, so that the additions find their keys free. The requests of each phase are
-        # in flight together on the one socket (answers matched by sequence number): one at a time, every
-        # round trip would wait for whatever else the event loop runs meanwhile (with 10,000 routes, the
-        # route passes each address change sets off), and 200 addresses took 45 s instead of 0.1 s.
+        # First the removals, so that the additions find their keys free. Each phase goes out in batches
+        # (answers matched by sequence number): one request at a time, every round trip would wait for
+        # whatever else the event loop runs meanwhile (with 10,000 routes, the route passes each address
+        # change sets off), and 200 addresses took 45 s instead of 0.1 s.
         removals = [(key, address) for key, address in have.items()
                     if address.protocol == RTPROT_NETWORKD and key not in want and (sweep or key in dying_keys)]
-        gone = await _together([functools.partial(kernel.address_del, address.index, address.prefix)
-                                for _, address in removals])
-        for (key, address), outcome in zip(removals, gone, strict=True):
-            if isinstance(outcome, KernelError):
-                errors.append(outcome)
+        gone = await batches.apply_addresses([AddressChange("address del", address.index, address.prefix)
+                                              for _, address in removals])
+        for (key, address), refusal in zip(removals, gone, strict=True):
+            if refusal is not None and refusal.errno not in NOT_FOUND:
+                errors.append(refusal)
                 dying_keys.pop(key, None)  # keep the finalizer: the next pass tries again
-            elif outcome:
+            elif refusal is None:
                 lines.append(f"removed address {address.prefix} from {address.link_name}")
             self.applied(key, None)
         for res in dying_keys.values():
@@ -103,8 +101,7 @@ class AddressSpecController(Applier[Netlink]):
                 self.applied(key, spec)
             else:
                 changes.append((key, spec, current))
-        done = await _together([functools.partial(self._change, kernel, key, spec, current)
-                                for key, spec, current in changes])
+        done = await self._change(batches, changes)
         for (key, spec, current), result in zip(changes, done, strict=True):
             where = f"{spec.address} on {spec.link_name}"
             drift = "drift: " if self.drifted(key, spec) else ""
@@ -126,40 +123,21 @@ class AddressSpecController(Applier[Netlink]):
         return errors
 
     @staticmethod
-    async def _change(kernel: Netlink, key: Key, spec: AddressSpec,
-                      current: KernelAddress | None) -> tuple[bool, bool | KernelError]:
-        """Remove `current` (if any), then add the spec's address: (removed, added or the add's refusal).
-
-        A refused removal raises (nothing was changed); a refused add after a removal is returned, so that
-        the removal is still logged.
-        """
-        if current is not None:
-            await kernel.address_del(*key)
-        try:
-            added = await kernel.address_add(
-                key[0], spec.address, flags=int(spec.flags.managed()), scope=int(spec.scope),
-                priority=spec.priority, protocol=RTPROT_NETWORKD,
-            )
-        except KernelError as e:
-            return current is not None, e
-        return current is not None, added
-
-
-async def _together(calls: list[Callable[[], Awaitable[T]]]) -> list[T | KernelError]:
-    """Run the kernel calls concurrently (at most IN_FLIGHT at a time); their results or refusals, in order."""
-    results: list[T | KernelError] = [KernelError(0, "", "")] * len(calls)
-    if not calls:
+    async def _change(batches: RouteSocket, changes: list[tuple[Key, AddressSpec, KernelAddress | None]]
+                      ) -> list[tuple[bool, bool | KernelError] | KernelError]:
+        """Remove each change's current address (if any), then add the spec's: per change (removed, added or
+        the add's refusal), or the refusal of a removal (then nothing was changed)."""
+        replaced = [i for i, (_, _, current) in enumerate(changes) if current is not None]
+        removed = await batches.apply_addresses([AddressChange("address del", *changes[i][0]) for i in replaced])
+        results: list[tuple[bool, bool | KernelError] | KernelError] = [(False, False)] * len(changes)
+        for i, refusal in zip(replaced, removed, strict=True):
+            results[i] = refusal if refusal is not None and refusal.errno not in NOT_FOUND else (True, False)
+        adding = [i for i, result in enumerate(results) if not isinstance(result, KernelError)]
+        added = await batches.apply_addresses([
+            AddressChange("address add", changes[i][0][0], spec.address, flags=int(spec.flags.managed()),
+                          scope=int(spec.scope), priority=spec.priority, protocol=RTPROT_NETWORKD)
+            for i in adding for spec in (changes[i][1],)])
+        for i, refusal in zip(adding, added, strict=True):
+            outcome = True if refusal is None else False if refusal.errno == errno.EEXIST else refusal
+            results[i] = (changes[i][2] is not None, outcome)
         return results
-    limiter = anyio.CapacityLimiter(IN_FLIGHT)
-
-    async def one(i: int, call: Callable[[], Awaitable[T]]) -> None:
-        async with limiter:
-            try:
-                results[i] = await call()
-            except KernelError as e:
-                results[i] = e
-
-    async with anyio.create_task_group() as tg:
-        for i, call in enumerate(calls):
-            tg.start_soon(one, i, call)
-    return results

@@ -23,6 +23,7 @@ import functools
 import socket
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Generic, Literal, TypeVar, cast
 
@@ -40,8 +41,10 @@ from networkd.kernel.messages import (
     REQ,
     ROUTE_TYPES_WITHOUT_NEXTHOP,
     RT_TABLE_COMPAT,
+    RTM_DELADDR,
     RTM_DELROUTE,
     RTM_GETROUTE,
+    RTM_NEWADDR,
     RTM_NEWROUTE,
 )
 from networkd.kernel.types import (
@@ -50,6 +53,7 @@ from networkd.kernel.types import (
     RT_SCOPE_NOWHERE,
     RTPROT_NETWORKD,
     IPAddress,
+    IPInterface,
     KernelRoute,
     NextHop,
 )
@@ -75,6 +79,7 @@ SO_RCVBUFFORCE = 33
 RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC = 1, 2, 4, 5, 6, 7
 RTA_METRICS, RTA_MULTIPATH, RTA_TABLE, RTA_VIA = 8, 9, 15, 18
 RTAX_MTU = 2
+IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_FLAGS, IFA_RT_PRIORITY, IFA_PROTO = 1, 2, 4, 8, 9, 11
 NLA_TYPE_MASK = 0x3FFF  # strips NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
 _FLAGS: dict[Op, tuple[int, int]] = {
@@ -86,6 +91,7 @@ _FLAGS: dict[Op, tuple[int, int]] = {
 _HDR = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, seq, pid
 _RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
 _RTA = struct.Struct("=HH")  # rtattr: length, type
+_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 _U32 = struct.Struct("=HHI")  # a u32 attribute, whole
 _NEXTHOP = struct.Struct("=HBBi")  # rtnexthop: length, flags, hops (weight - 1), ifindex
 _ERR = struct.Struct("=i")
@@ -164,6 +170,47 @@ def encode_route(route: KernelRoute, op: Op, seq: int) -> bytes:
             parts.append(_attr(RTA_MULTIPATH, b"".join(_nexthop(version, hop) for hop in route.nexthops)))
     size = _HDR.size + sum(len(p) for p in parts)
     parts[0] = _HDR.pack(size, msg_type, flags, seq, 0)
+    return b"".join(parts)
+
+
+AddressOp = Literal["address add", "address del"]
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChange:
+    """An address to add (NLM_F_CREATE|NLM_F_EXCL: EEXIST when the kernel has it) or delete on link `index`."""
+
+    op: AddressOp
+    index: int
+    prefix: IPInterface
+    flags: int = 0  # IFA_F_*
+    scope: int = 0
+    priority: int = 0  # metric of the prefix route (IFA_RT_PRIORITY)
+    protocol: int = RTPROT_NETWORKD  # IFA_PROTO
+
+
+def encode_address(change: AddressChange, seq: int) -> bytes:
+    """The RTM_NEWADDR or RTM_DELADDR of `change`: the message `messages.build_address_add` /
+    `build_address_del` describe (IPv4 broadcast computed below /31, all flags in IFA_FLAGS, their low 8 in
+    the header)."""
+    prefix = change.prefix
+    ip = prefix.ip
+    packed = ip.packed
+    network = prefix.network
+    add = change.op == "address add"
+    head = _IFADDRMSG.pack(AF_INET if ip.version == 4 else AF_INET6, network.prefixlen,
+                           change.flags & 0xFF if add else 0, change.scope if add else 0, change.index)
+    parts = [b"", head, _attr(IFA_LOCAL, packed), _attr(IFA_ADDRESS, packed)]
+    if add:
+        if ip.version == 4 and network.prefixlen < 31:
+            parts.append(_attr(IFA_BROADCAST, network.broadcast_address.packed))
+        parts.append(_u32(IFA_FLAGS, change.flags))
+        if change.priority:
+            parts.append(_u32(IFA_RT_PRIORITY, change.priority))
+        if change.protocol:
+            parts.append(_attr(IFA_PROTO, bytes((change.protocol,))))
+    size = _HDR.size + sum(len(p) for p in parts)
+    parts[0] = _HDR.pack(size, RTM_NEWADDR if add else RTM_DELADDR, CREATE if add else REQ, seq, 0)
     return b"".join(parts)
 
 
@@ -463,34 +510,58 @@ class RouteSocket(SocketHolder):
         Idempotence is the caller's: an add of a taken key answers EEXIST, a delete of a missing route
         ESRCH. A socket failure raises KernelError (the ops of that batch may or may not have been done).
         """
+        return await self.send(ops, _encode_op, _describe_op)
+
+    async def apply_addresses(self, changes: Sequence[AddressChange]) -> list[KernelError | None]:
+        """`apply` for addresses: an add of an address the link has answers EEXIST, a delete of a missing one
+        EADDRNOTAVAIL."""
+        return await self.send(changes, encode_address, _describe_address)
+
+    async def send(self, items: Sequence[T], encode: Callable[[T, int], bytes],
+                   describe: Callable[[T], tuple[str, str]]) -> list[KernelError | None]:
+        """Send the requests `encode(item, seq)` makes, BATCH per sendmsg; one result per item, in order.
+        `describe(item)` gives the (operation, object) a refusal names."""
         results: list[KernelError | None] = []
-        for start in range(0, len(ops), BATCH):
-            results += await self._send_batch(ops[start : start + BATCH])
+        for start in range(0, len(items), BATCH):
+            results += await self._send_batch(items[start : start + BATCH], encode, describe)
             await anyio.lowlevel.checkpoint()
         return results
 
-    async def _send_batch(self, ops: Sequence[tuple[Op, KernelRoute]]) -> list[KernelError | None]:
+    async def _send_batch(self, items: Sequence[T], encode: Callable[[T, int], bytes],
+                          describe: Callable[[T], tuple[str, str]]) -> list[KernelError | None]:
         sock = self._socket()
         seqs: dict[int, int] = {}
         chunks = []
-        for i, (op, route) in enumerate(ops):
+        for i, item in enumerate(items):
             seq = self._next_seq()
             seqs[seq] = i
-            chunks.append(encode_route(route, op, seq))
+            chunks.append(encode(item, seq))
         try:
             sock.send(b"".join(chunks))
         except OSError as e:
-            raise KernelError(e.errno or errno.EIO, "batch", f"{len(ops)} routes") from e
-        results: list[KernelError | None] = [None] * len(ops)
+            raise KernelError(e.errno or errno.EIO, "batch", f"{len(items)} requests") from e
+        results: list[KernelError | None] = [None] * len(items)
         pending = set(seqs)
         while pending:
-            datagram = await self._recv(sock, f"ACKs of {len(pending)} routes", "batch")
+            datagram = await self._recv(sock, f"ACKs of {len(pending)} requests", "batch")
             for msg_type, _, seq, message in split_messages(datagram):
                 if msg_type != NLMSG_ERROR or seq not in pending:
                     continue
                 pending.discard(seq)
                 code, text = ack_error(message)
                 if code:
-                    op, route = ops[seqs[seq]]
-                    results[seqs[seq]] = KernelError(code, op, _obj(route), text)
+                    op, obj = describe(items[seqs[seq]])
+                    results[seqs[seq]] = KernelError(code, op, obj, text)
         return results
+
+
+def _encode_op(op: tuple[Op, KernelRoute], seq: int) -> bytes:
+    return encode_route(op[1], op[0], seq)
+
+
+def _describe_op(op: tuple[Op, KernelRoute]) -> tuple[str, str]:
+    return op[0], _obj(op[1])
+
+
+def _describe_address(change: AddressChange) -> tuple[str, str]:
+    return change.op, f"{change.prefix} on index {change.index}"

@@ -8,7 +8,7 @@ import errno
 import json
 import struct
 import sys
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,23 @@ from networkd.kernel.batch import (
     NLM_F_CAPPED,
     NLMSG_ERROR,
     REPLACE_OP,
+    AddressChange,
     Op,
     ack_error,
     decode_route,
+    encode_address,
     encode_dump,
     encode_route,
     split_messages,
 )
 from networkd.kernel.codec import to_nlmsg
-from networkd.kernel.messages import RTM_GETROUTE, build_route_add, build_route_del
+from networkd.kernel.messages import (
+    RTM_GETROUTE,
+    build_address_add,
+    build_address_del,
+    build_route_add,
+    build_route_del,
+)
 from networkd.kernel.types import RTN_BLACKHOLE, RTN_UNREACHABLE, RTNH_F_ONLINK, RTPROT_NETWORKD, KernelRoute, NextHop
 
 PROBE = Path(__file__).with_name("batch_probe.py")
@@ -63,6 +71,29 @@ def pyroute2_bytes(route: KernelRoute, op: Op, seq: int) -> bytes:
     msg["header"].update({"type": request.type, "flags": request.flags, "sequence_number": seq, "pid": 0})
     msg.encode()
     return bytes(msg.data)
+
+
+ADDRESSES = [
+    AddressChange("address add", 2, ip_interface("10.2.3.1/24")),
+    AddressChange("address add", 3, ip_interface("10.2.3.1/31"), flags=0x80, scope=253, priority=1024),
+    AddressChange("address add", 3, ip_interface("192.0.2.9/32"), flags=0x300, protocol=0),
+    AddressChange("address add", 4, ip_interface("fd00::1/64"), flags=0x280, priority=7),
+    AddressChange("address del", 2, ip_interface("10.2.3.1/24"), flags=0x80, scope=253, priority=5),
+    AddressChange("address del", 4, ip_interface("fd00::1/64")),
+]
+
+
+@pytest.mark.parametrize("change", ADDRESSES, ids=lambda c: f"{c.op}-{c.prefix}")
+def test_address_changes_are_the_bytes_pyroute2_makes_of_the_builders(change: AddressChange) -> None:
+    if change.op == "address add":
+        request = build_address_add(change.index, change.prefix, flags=change.flags, scope=change.scope,
+                                    priority=change.priority, protocol=change.protocol)
+    else:
+        request = build_address_del(change.index, change.prefix)
+    msg = to_nlmsg(request)
+    msg["header"].update({"type": request.type, "flags": request.flags, "sequence_number": 77, "pid": 0})
+    msg.encode()
+    assert encode_address(change, 77) == bytes(msg.data)
 
 
 @pytest.mark.parametrize("op", [ADD, REPLACE_OP, DELETE])
