@@ -211,8 +211,9 @@ class LinkSpecController(Applier[Netlink]):
     wireguard wg0: missing peer ..."). A restarted daemon adopts a running wireguard-go device as it is;
     deleting the spec deletes the link, which stops wireguard-go. A kernel wireguard device is read and
     configured over generic netlink (`networkd.kernel.genetlink.KernelWireguard`), compared and repaired
-    the same way; a change replaces all its peers (WGDEVICE_F_REPLACE_PEERS). A kernel without the
-    wireguard generic netlink family is said once, and the other links are applied all the same.
+    the same way, its peers also changed in place (removed with WGPEER_F_REMOVE_ME, added or updated;
+    unchanged ones are not sent). A kernel without the wireguard generic netlink family is said once, and
+    the other links are applied all the same.
     """
 
     name = "network.LinkSpecController"
@@ -321,7 +322,7 @@ class LinkSpecController(Applier[Netlink]):
             return False
         changed = differences(want, device)
         if changed:
-            await self._kernel_wg.set(want, spec.name)
+            await self._kernel_wg.set(want, spec.name, device)
             lines.append(f"{drift}configured wireguard {spec.name}: {', '.join(changed)}")
         return True
 

@@ -211,10 +211,11 @@ class KernelWireguard(AsyncClosing):
         answers = await genl.dump(build_get_device(ifname, family), "wireguard get", ifname)
         return decode_get_device(answers)
 
-    async def set(self, spec: WireguardSpec, ifname: str) -> None:
-        """Replace the keys, port, fwmark and peers of device `ifname` by `spec`'s (WG_CMD_SET_DEVICE)."""
+    async def set(self, spec: WireguardSpec, ifname: str, present: WireguardDevice) -> None:
+        """Make device `ifname`, read back as `present`, have `spec`'s keys, port, fwmark and peers
+        (WG_CMD_SET_DEVICE); peers are changed in place, unchanged ones left alone (see build_set_device)."""
         genl, family = await self._family()
-        await genl.request(build_set_device(spec, ifname, family), "wireguard set", ifname)
+        await genl.request(build_set_device(spec, ifname, family, present), "wireguard set", ifname)
 
     async def close(self) -> None:
         """Close the socket, if open; idempotent."""

@@ -3,8 +3,9 @@
 - `uapi_set(spec)` renders a WireguardSpec as a UAPI `set=1` request (https://www.wireguard.com/xplatform/),
   `parse_uapi_get(text)` reads the answer to `get=1` into a WireguardDevice, `differences(spec, device)`
   says where a device does not match its spec.
-- `build_set_device(spec, ifname, family)` is the WG_CMD_SET_DEVICE generic netlink message of a kernel
-  wireguard device (include/uapi/linux/wireguard.h), `build_get_device(ifname, family)` the WG_CMD_GET_DEVICE
+- `build_set_device(spec, ifname, family, present)` is the WG_CMD_SET_DEVICE generic netlink message that
+  makes a kernel wireguard device read back as `present` match its spec, peers changed in place
+  (include/uapi/linux/wireguard.h), `build_get_device(ifname, family)` the WG_CMD_GET_DEVICE
   dump request, and `decode_get_device(messages)` reads the dump's answers into the same WireguardDevice
   as `parse_uapi_get`, so `differences` compares either backend with its spec.
 
@@ -40,7 +41,6 @@ WGDEVICE_A_FLAGS = 5
 WGDEVICE_A_LISTEN_PORT = 6
 WGDEVICE_A_FWMARK = 7
 WGDEVICE_A_PEERS = 8
-WGDEVICE_F_REPLACE_PEERS = 1
 WGPEER_A_PUBLIC_KEY = 1
 WGPEER_A_PRESHARED_KEY = 2
 WGPEER_A_FLAGS = 3
@@ -50,7 +50,9 @@ WGPEER_A_LAST_HANDSHAKE_TIME = 6
 WGPEER_A_RX_BYTES = 7
 WGPEER_A_TX_BYTES = 8
 WGPEER_A_ALLOWEDIPS = 9
+WGPEER_F_REMOVE_ME = 1
 WGPEER_F_REPLACE_ALLOWEDIPS = 2
+WGPEER_F_UPDATE_ONLY = 4
 WGALLOWEDIP_A_FAMILY = 1
 WGALLOWEDIP_A_IPADDR = 2
 WGALLOWEDIP_A_CIDR_MASK = 3
@@ -285,18 +287,22 @@ def differences(spec: WireguardSpec, device: WireguardDevice) -> list[str]:
         out.append(f"unexpected peer {key[:8]}")
     for key, peer in want.items():
         state = have.get(key)
-        if state is None:
-            out.append(f"missing peer {key[:8]}")
-            continue
-        if _norm_key(peer.preshared_key) != state.preshared_key:
-            out.append(f"peer {key[:8]} preshared key")
-        if peer.endpoint and _endpoint(peer.endpoint, "endpoint") != state.endpoint:
-            out.append(f"peer {key[:8]} endpoint {state.endpoint or '(none)'} -> {peer.endpoint}")
-        if _keepalive(peer) != state.persistent_keepalive:
-            out.append(f"peer {key[:8]} keepalive {state.persistent_keepalive} -> {_keepalive(peer)}")
-        if set(peer.allowed_ips) != set(state.allowed_ips):
-            out.append(f"peer {key[:8]} allowed ips {','.join(map(str, state.allowed_ips)) or '(none)'} -> "
-                       f"{','.join(map(str, peer.allowed_ips)) or '(none)'}")
+        out += [f"missing peer {key[:8]}"] if state is None else _peer_changes(key, peer, state)
+    return out
+
+
+def _peer_changes(key: str, peer: WireguardPeer, state: WireguardPeerState) -> list[str]:
+    """What of `peer` (public key `key`) the device's `state` of it does not have, as in `differences`."""
+    out: list[str] = []
+    if _norm_key(peer.preshared_key) != state.preshared_key:
+        out.append(f"peer {key[:8]} preshared key")
+    if peer.endpoint and _endpoint(peer.endpoint, "endpoint") != state.endpoint:
+        out.append(f"peer {key[:8]} endpoint {state.endpoint or '(none)'} -> {peer.endpoint}")
+    if _keepalive(peer) != state.persistent_keepalive:
+        out.append(f"peer {key[:8]} keepalive {state.persistent_keepalive} -> {_keepalive(peer)}")
+    if set(peer.allowed_ips) != set(state.allowed_ips):
+        out.append(f"peer {key[:8]} allowed ips {','.join(map(str, state.allowed_ips)) or '(none)'} -> "
+                   f"{','.join(map(str, peer.allowed_ips)) or '(none)'}")
     return out
 
 
@@ -341,13 +347,15 @@ def _allowed_ip(prefix: IPPrefix) -> bytes:
     ])
 
 
-def _genl_peer(i: int, peer: WireguardPeer) -> bytes:
+def _genl_peer(i: int, peer: WireguardPeer, flags: int) -> bytes:
+    """Peer `i` of a spec with all its settings: a zero preshared key when it has none (clearing one the
+    device has), its allowed IPs replacing the device's."""
+    psk = decode_key(peer.preshared_key, f"peers[{i}].preshared_key") if peer.preshared_key else bytes(KEY_LEN)
     parts = [
         _attr(WGPEER_A_PUBLIC_KEY, decode_key(peer.public_key, f"peers[{i}].public_key")),
-        _attr(WGPEER_A_FLAGS, struct.pack("=I", WGPEER_F_REPLACE_ALLOWEDIPS)),
+        _attr(WGPEER_A_FLAGS, struct.pack("=I", flags | WGPEER_F_REPLACE_ALLOWEDIPS)),
+        _attr(WGPEER_A_PRESHARED_KEY, psk),
     ]
-    if peer.preshared_key:
-        parts.append(_attr(WGPEER_A_PRESHARED_KEY, decode_key(peer.preshared_key, f"peers[{i}].preshared_key")))
     if peer.endpoint:
         parts.append(_attr(WGPEER_A_ENDPOINT, _sockaddr(peer.endpoint, f"peers[{i}].endpoint")))
     parts.append(_attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, struct.pack("=H", _keepalive(peer))))
@@ -355,22 +363,43 @@ def _genl_peer(i: int, peer: WireguardPeer) -> bytes:
     return _nested(0, parts)
 
 
-def build_set_device(spec: WireguardSpec, ifname: str, family: int, *, seq: int = 0) -> bytes:
-    """The WG_CMD_SET_DEVICE request (netlink header included) replacing the config of device `ifname`.
+def _genl_peers(spec: WireguardSpec, present: WireguardDevice) -> list[bytes]:
+    """The WGDEVICE_A_PEERS entries that turn the peers of `present` into those of `spec`."""
+    have = {decode_key(p.public_key, "present peer public_key"): p for p in present.peers}
+    wanted = [decode_key(p.public_key, f"peers[{i}].public_key") for i, p in enumerate(spec.peers)]
+    out = [_nested(0, [_attr(WGPEER_A_PUBLIC_KEY, raw), _attr(WGPEER_A_FLAGS, struct.pack("=I", WGPEER_F_REMOVE_ME))])
+           for raw in have if raw not in wanted]
+    for i, (peer, raw) in enumerate(zip(spec.peers, wanted, strict=True)):
+        state = have.get(raw)
+        if state is None:
+            out.append(_genl_peer(i, peer, 0))
+        elif _peer_changes(state.public_key, peer, state):
+            out.append(_genl_peer(i, peer, WGPEER_F_UPDATE_ONLY))
+    return out
 
-    `family` is the id the kernel gave the "wireguard" generic netlink family. All peers are replaced
-    (WGDEVICE_F_REPLACE_PEERS), each with its allowed IPs (WGPEER_F_REPLACE_ALLOWEDIPS). A request too
-    big for one message (hundreds of peers) is not split.
+
+def build_set_device(spec: WireguardSpec, ifname: str, family: int, present: WireguardDevice, *,
+                     seq: int = 0) -> bytes:
+    """The WG_CMD_SET_DEVICE request (netlink header included) that makes device `ifname`, read back as
+    `present` (WG_CMD_GET_DEVICE), match `spec`.
+
+    `family` is the id the kernel gave the "wireguard" generic netlink family. The private key, listen port
+    (when set) and fwmark are always sent; the kernel keeps an unchanged key and port as they are. Peers
+    are changed in place (no WGDEVICE_F_REPLACE_PEERS), so unchanged ones keep their sessions and are not
+    sent: a peer the spec lacks is removed (WGPEER_F_REMOVE_ME); a new peer is added and a changed one
+    updated (WGPEER_F_UPDATE_ONLY: one removed meanwhile is put back by the next comparison), both with
+    all their settings and their allowed IPs replaced (WGPEER_F_REPLACE_ALLOWEDIPS). A request too big
+    for one message (hundreds of peers) is not split.
     """
     attrs = [_attr(WGDEVICE_A_IFNAME, ifname.encode() + b"\0")]
     if spec.private_key:
         attrs.append(_attr(WGDEVICE_A_PRIVATE_KEY, decode_key(spec.private_key, "private_key")))
-    attrs.append(_attr(WGDEVICE_A_FLAGS, struct.pack("=I", WGDEVICE_F_REPLACE_PEERS)))
     if spec.listen_port:
         attrs.append(_attr(WGDEVICE_A_LISTEN_PORT, struct.pack("=H", spec.listen_port)))
     attrs.append(_attr(WGDEVICE_A_FWMARK, struct.pack("=I", spec.firewall_mark)))
-    if spec.peers:
-        attrs.append(_nested(WGDEVICE_A_PEERS, [_genl_peer(i, p) for i, p in enumerate(spec.peers)]))
+    peers = _genl_peers(spec, present)
+    if peers:
+        attrs.append(_nested(WGDEVICE_A_PEERS, peers))
     body = struct.pack("=BBH", WG_CMD_SET_DEVICE, WG_GENL_VERSION, 0) + b"".join(attrs)
     return struct.pack("=IHHII", 16 + len(body), family, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
 

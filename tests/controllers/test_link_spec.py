@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import pytest
 from nslab import CommandError, Lab, Node, wait_for
+from pyroute2.netlink.generic.wireguard import wgmsg
 
 from networkd.controllers.link_spec import LinkSpecController, bond_differences, bond_options
 from networkd.kernel.errors import KernelError
@@ -32,7 +33,6 @@ from networkd.kernel.wireguard import (
     WireguardDevice,
     WireguardPeerState,
     build_set_device,
-    decode_get_device,
     public_key,
 )
 from networkd.resources.enums import BondMode, LACPRate, LinkType, VLANProtocol
@@ -145,8 +145,9 @@ class FakeNetlink:
 class FakeKernelWireguard(KernelWireguard):
     """Kernel wireguard devices in memory, over a FakeNetlink's wireguard links; `missing`: no genetlink family.
 
-    A set is applied as the kernel does: the WG_CMD_SET_DEVICE message is built, and the device becomes
-    what it carries (all peers replaced).
+    A set is applied as the kernel does (drivers/net/wireguard/netlink.c): the WG_CMD_SET_DEVICE message is
+    built, decoded by pyroute2's wgmsg, and its device fields and peers applied by their flags. `touched`
+    holds the public keys each set sent; a peer created anew starts without a session (last_handshake 0).
     """
 
     def __init__(self, fake: FakeNetlink, *, missing: bool = False) -> None:
@@ -155,6 +156,7 @@ class FakeKernelWireguard(KernelWireguard):
         self.missing = missing
         self.devices: dict[str, WireguardDevice] = {}
         self.sets: list[str] = []
+        self.touched: list[list[str]] = []
 
     def _check(self, ifname: str) -> None:
         if self.missing:
@@ -166,14 +168,41 @@ class FakeKernelWireguard(KernelWireguard):
         self._check(ifname)
         return self.devices.get(ifname, WireguardDevice())
 
-    async def set(self, spec: WireguardSpec, ifname: str) -> None:
+    async def set(self, spec: WireguardSpec, ifname: str, present: WireguardDevice) -> None:
         self._check(ifname)
         self.sets.append(ifname)
-        dev = decode_get_device([build_set_device(spec, ifname, 0x1d)])  # a SET carries a GET answer's attributes
-        old = self.devices.get(ifname, WireguardDevice())
-        self.devices[ifname] = dataclasses.replace(
-            dev, private_key=dev.private_key or old.private_key, listen_port=dev.listen_port or old.listen_port,
-            public_key=public_key(dev.private_key) if dev.private_key else old.public_key)
+        msg = wgmsg(build_set_device(spec, ifname, 0x1d, present))
+        msg.decode()
+        dev = self.devices.get(ifname, WireguardDevice())
+        if (private := msg.get_attr("WGDEVICE_A_PRIVATE_KEY")) is not None:
+            dev = dataclasses.replace(dev, private_key=private.decode(), public_key=public_key(private.decode()))
+        if (port := msg.get_attr("WGDEVICE_A_LISTEN_PORT")) is not None:
+            dev = dataclasses.replace(dev, listen_port=port)
+        if (fwmark := msg.get_attr("WGDEVICE_A_FWMARK")) is not None:
+            dev = dataclasses.replace(dev, fwmark=fwmark)
+        peers = {} if (msg.get_attr("WGDEVICE_A_FLAGS") or 0) & 1 else {p.public_key: p for p in dev.peers}
+        self.touched.append([])
+        for entry in msg.get_attr("WGDEVICE_A_PEERS") or []:
+            key, flags = entry.get_attr("WGPEER_A_PUBLIC_KEY").decode(), entry.get_attr("WGPEER_A_FLAGS") or 0
+            self.touched[-1].append(key)
+            if flags & 1:  # WGPEER_F_REMOVE_ME
+                peers.pop(key, None)
+                continue
+            if key not in peers and flags & 4:  # WGPEER_F_UPDATE_ONLY: no new peer
+                continue
+            peer = peers.get(key, WireguardPeerState(public_key=key))
+            if (psk := entry.get_attr("WGPEER_A_PRESHARED_KEY")) is not None:
+                zero = base64.b64decode(psk) == bytes(32)
+                peer = dataclasses.replace(peer, preshared_key="" if zero else psk.decode())
+            if (endpoint := entry.get_attr("WGPEER_A_ENDPOINT")) is not None:
+                addr = endpoint["addr"] if endpoint["family"] == socket.AF_INET else f"[{endpoint['addr']}]"
+                peer = dataclasses.replace(peer, endpoint=f"{addr}:{endpoint['port']}")
+            if (keepalive := entry.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL")) is not None:
+                peer = dataclasses.replace(peer, persistent_keepalive=keepalive)
+            allowed = [ip_network(a["addr"]) for a in entry.get_attr("WGPEER_A_ALLOWEDIPS") or []]
+            kept = () if flags & 2 else peer.allowed_ips  # WGPEER_F_REPLACE_ALLOWEDIPS
+            peers[key] = dataclasses.replace(peer, allowed_ips=(*kept, *allowed))
+        self.devices[ifname] = dataclasses.replace(dev, peers=tuple(peers.values()))
 
 
 class FakeLinkSpecController(LinkSpecController):
@@ -471,6 +500,7 @@ class FakeWireguardGo(WireguardGo):
 
 PRIV = "YAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 PEER1, PEER2 = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "7pOT3d1bXeTI5s8gaYy7G9wcHUBdBW713iYrcWuSFnU="
+PEER3 = "5fO0fAEbFNFrlkdPOy9/2BUV1nxlpTp4j4nEO3CkN2k="
 
 
 def _wg_spec(*peers: WireguardPeer) -> LinkSpec:
@@ -580,6 +610,33 @@ async def test_kernel_wireguard_configured_over_genetlink_and_drift_repaired(
     sets = len(kwg.sets)
     await anyio.sleep(0.1)  # polls of a device that matches its spec change nothing
     assert len(kwg.sets) == sets
+
+
+@pytest.mark.anyio
+async def test_kernel_wireguard_peers_change_in_place_and_unchanged_ones_keep_their_session(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fake = FakeNetlink(*PHYSICAL)
+    kwg = FakeKernelWireguard(fake)
+    peer1 = WireguardPeer(public_key=PEER1, endpoint="10.0.0.2:51820", allowed_ips=(ip_network("10.7.0.2/32"),))
+    peer2 = WireguardPeer(public_key=PEER2, allowed_ips=(ip_network("10.7.0.3/32"),))
+    peer3 = WireguardPeer(public_key=PEER3, endpoint="10.0.0.4:51820")
+    runtime = await converge(fake, {"wg0": _wg_spec(peer1, peer2, peer3)},
+                             lambda: len(kwg.devices.get("wg0", WireguardDevice()).peers) == 3, kernel_wireguard=kwg)
+    assert kwg.touched == [[PEER1, PEER2, PEER3]]  # a new device: every peer added
+    # the peers handshake; then the spec drops peer2 and moves peer3
+    dev = kwg.devices["wg0"]
+    kwg.devices["wg0"] = dataclasses.replace(dev, peers=tuple(
+        dataclasses.replace(p, last_handshake=1700000000.0, rx_bytes=148) for p in dev.peers))
+    moved = dataclasses.replace(peer3, endpoint="10.0.0.5:51820")
+    await converge(fake, {"wg0": _wg_spec(peer1, moved)}, lambda: len(kwg.touched) == 2, runtime.state,
+                   kernel_wireguard=kwg)
+    assert kwg.touched[1] == [PEER2, PEER3]  # peer1 was not sent at all
+    first, third = kwg.devices["wg0"].peers
+    assert (first.public_key, first.last_handshake, first.rx_bytes) == (PEER1, 1700000000.0, 148)
+    assert (third.public_key, third.endpoint, third.last_handshake) == (PEER3, "10.0.0.5:51820", 1700000000.0)
+    assert "configured wireguard wg0: unexpected peer 7pOT3d1b, peer 5fO0fAEb endpoint 10.0.0.4:51820 -> " \
+           "10.0.0.5:51820" in caplog.text
 
 
 @pytest.mark.anyio

@@ -7,20 +7,25 @@ our requests are decoded with it, and WG_CMD_GET_DEVICE answers built with it ar
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
+import re
 import shutil
 import socket
 import struct
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pyroute2.netlink.generic.wireguard import wgmsg
 
+from networkd.kernel import wireguard
 from networkd.kernel.wireguard import (
     WireguardDevice,
     WireguardError,
+    WireguardPeerState,
     build_get_device,
     build_set_device,
     decode_get_device,
@@ -103,7 +108,7 @@ def test_uapi_set_in_place_removes_only_peers_the_spec_lacks() -> None:
      "peers[0].endpoint: '10.0.0.1:70000'"),
 ])  # fmt: skip
 def test_bad_keys_and_endpoints_name_the_field(spec: WireguardSpec, message: str) -> None:
-    for build in (validate, uapi_set, lambda s: build_set_device(s, "wg0", 30)):
+    for build in (validate, uapi_set, lambda s: build_set_device(s, "wg0", 30, WireguardDevice())):
         with pytest.raises(WireguardError) as err:
             build(spec)
         assert message in str(err.value)
@@ -195,22 +200,28 @@ def test_differences_name_what_drifted() -> None:
     assert differences(loose, dev) == []
 
 
+def _decoded(data: bytes) -> Any:
+    msg = wgmsg(data)
+    msg.decode()
+    return msg
+
+
 def test_set_device_bytes() -> None:
-    data = build_set_device(SPEC, "wg0", 0x1d, seq=5)
+    data = build_set_device(SPEC, "wg0", 0x1d, WireguardDevice(), seq=5)  # a new device: every peer added
     assert data[:16] == struct.pack("<IHHII", len(data), 0x1D, 0x5, 5, 0)  # REQUEST|ACK, seq 5
     assert data[16:20] == bytes([1, 1, 0, 0])  # WG_CMD_SET_DEVICE, version 1
     assert data[20:28] == bytes.fromhex("0800 0200 77673000".replace(" ", ""))  # IFNAME "wg0\0"
     assert data[28:64] == bytes.fromhex("2400 0300") + bytes.fromhex(PRIV_HEX)  # PRIVATE_KEY
     # decoded independently by pyroute2's wireguard message class
-    msg = wgmsg(data)
-    msg.decode()
+    msg = _decoded(data)
     assert msg["header"]["type"] == 0x1d and msg["cmd"] == 1
-    assert msg.get_attr("WGDEVICE_A_FLAGS") == 1  # WGDEVICE_F_REPLACE_PEERS
+    assert msg.get_attr("WGDEVICE_A_FLAGS") is None  # no WGDEVICE_F_REPLACE_PEERS: peers change in place
     assert msg.get_attr("WGDEVICE_A_LISTEN_PORT") == 51820
     assert msg.get_attr("WGDEVICE_A_FWMARK") == 7
     first, second = msg.get_attr("WGDEVICE_A_PEERS")
     assert first.get_attr("WGPEER_A_PUBLIC_KEY") == PEER1.encode()
     assert first.get_attr("WGPEER_A_FLAGS") == 2  # WGPEER_F_REPLACE_ALLOWEDIPS
+    assert first.get_attr("WGPEER_A_PRESHARED_KEY") == base64.b64encode(bytes(32))  # none: the zero key
     endpoint = first.get_attr("WGPEER_A_ENDPOINT")
     assert (endpoint["family"], endpoint["addr"], endpoint["port"]) == (10, "fd00::1", 51821)
     assert first.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") == 25
@@ -219,6 +230,47 @@ def test_set_device_bytes() -> None:
     endpoint = second.get_attr("WGPEER_A_ENDPOINT")
     assert (endpoint["family"], endpoint["addr"], endpoint["port"]) == (2, "192.0.2.7", 4500)
     assert second.get_attr("WGPEER_A_ALLOWEDIPS") in (None, [])
+
+
+def test_set_device_changes_peers_in_place() -> None:
+    stranger = "5fO0fAEbFNFrlkdPOy9/2BUV1nxlpTp4j4nEO3CkN2k="
+    peer1, peer2 = SPEC.peers
+    present = WireguardDevice(private_key=PRIV, listen_port=51820, fwmark=7, peers=(
+        WireguardPeerState(public_key=stranger, endpoint="192.0.2.9:1"),
+        WireguardPeerState(public_key=PEER1, endpoint="[fd00::1]:51821", persistent_keepalive=25,
+                           allowed_ips=(_net("fd01::/64"), _net("10.1.0.0/24")), rx_bytes=500),  # as the spec
+        WireguardPeerState(public_key=PEER2, preshared_key=PSK, endpoint="192.0.2.7:4500",
+                           allowed_ips=(_net("10.2.0.0/16"),)),
+    ))
+    new_peer = WireguardPeer(public_key=PEER2_PRIV, allowed_ips=(_net("10.3.0.0/24"),))  # any 32 bytes will do
+    spec = WireguardSpec(private_key=PRIV, listen_port=51820, firewall_mark=7, peers=(
+        peer1, dataclasses.replace(peer2, preshared_key="", allowed_ips=()), new_peer))
+    msg = _decoded(build_set_device(spec, "wg0", 0x1d, present))
+    assert msg.get_attr("WGDEVICE_A_FLAGS") is None
+    assert (msg.get_attr("WGDEVICE_A_LISTEN_PORT"), msg.get_attr("WGDEVICE_A_FWMARK")) == (51820, 7)
+    removed, changed, added = msg.get_attr("WGDEVICE_A_PEERS")  # the unchanged PEER1 is not sent
+    assert [name for name, _ in removed["attrs"]] == ["WGPEER_A_PUBLIC_KEY", "WGPEER_A_FLAGS"]
+    assert (removed.get_attr("WGPEER_A_PUBLIC_KEY"), removed.get_attr("WGPEER_A_FLAGS")) == (
+        stranger.encode(), 1)  # WGPEER_F_REMOVE_ME
+    assert changed.get_attr("WGPEER_A_PUBLIC_KEY") == PEER2.encode()
+    assert changed.get_attr("WGPEER_A_FLAGS") == 2 | 4  # WGPEER_F_REPLACE_ALLOWEDIPS | WGPEER_F_UPDATE_ONLY
+    assert changed.get_attr("WGPEER_A_PRESHARED_KEY") == base64.b64encode(bytes(32))  # the device's is cleared
+    assert changed.get_attr("WGPEER_A_ALLOWEDIPS") in (None, [])  # and its allowed IPs replaced by none
+    assert changed.get_attr("WGPEER_A_ENDPOINT")["addr"] == "192.0.2.7"
+    assert (added.get_attr("WGPEER_A_PUBLIC_KEY"), added.get_attr("WGPEER_A_FLAGS")) == (PEER2_PRIV.encode(), 2)
+    assert [a["addr"] for a in added.get_attr("WGPEER_A_ALLOWEDIPS")] == ["10.3.0.0/24"]
+    # a device that matches its spec gets its own fields again and no peers
+    same = _decoded(build_set_device(SPEC, "wg0", 0x1d, parse_uapi_get(GET_ANSWER)))
+    assert same.get_attr("WGDEVICE_A_PEERS") is None and same.get_attr("WGDEVICE_A_FWMARK") == 7
+
+
+def test_flags_are_the_kernel_headers() -> None:
+    header = Path("/usr/include/linux/wireguard.h")
+    if not header.exists():
+        pytest.skip(f"{header} is not installed (linux-libc-dev)")
+    flags = {name: 1 << int(shift) for name, shift in re.findall(r"(WGPEER_F_\w+) = 1U << (\d+)", header.read_text())}
+    assert flags == {name: getattr(wireguard, name) for name in
+                     ("WGPEER_F_REMOVE_ME", "WGPEER_F_REPLACE_ALLOWEDIPS", "WGPEER_F_UPDATE_ONLY")}
 
 
 def test_get_device_request_decoded_by_pyroute2() -> None:
