@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import logging
 import socket
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from networkd.controllers.observers import KernelObserver
+from networkd.kernel.errors import KernelError
+from networkd.kernel.genetlink import KernelWireguard, UnknownFamily
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BondOptions, KernelLink
 from networkd.kernel.wggo import WireguardGo
-from networkd.kernel.wireguard import WireguardDevice
+from networkd.kernel.wireguard import WireguardDevice, WireguardError
 from networkd.resources.base import Spec
 from networkd.resources.enums import (
     ADLACPActive,
@@ -198,7 +201,7 @@ def link_status(link: KernelLink, by_index: Mapping[int, KernelLink], facts: Dev
     """The status of a dumped link; `by_index` is the whole dump (for a veth's peer).
 
     Kind-specific parts are set for their kind only: vlan, bridge and bond settings, a veth's peer.
-    VRF tables and WireGuard state are not in the kernel records and stay unset (see wireguard_status).
+    VRF tables and WireGuard state are not in the rtnetlink records and stay unset (see wireguard_status).
     """
     return LinkStatus(
         alias=link.alias,
@@ -244,23 +247,55 @@ def wireguard_status(device: WireguardDevice) -> WireguardSpec:
                                   allowed_ips=p.allowed_ips) for p in device.peers))
 
 
-WIREGUARD_POLL = 5.0  # seconds between reads of userspace WireGuard devices (their changes make no netlink event)
+WIREGUARD_POLL = 5.0  # seconds between reads of WireGuard devices (their peers' changes make no rtnetlink event)
 
 
 class LinkStatusController(KernelObserver):
     """Mirrors `ip link`; logs carrier changes of physical links, as Talos does.
 
-    A tun link served by wireguard-go also gets its WireGuard public key, port, fwmark and peers, read
-    over UAPI on every pass and every WIREGUARD_POLL seconds while such a link exists.
+    A WireGuard link also gets its public key, port, fwmark and peers, on every pass and every
+    WIREGUARD_POLL seconds while such a link exists: a tun link served by wireguard-go read over UAPI,
+    a kernel wireguard link over generic netlink (`KernelWireguard`, whose socket is opened only while
+    there are wireguard links). A kernel device that cannot be read (no wireguard family, the link gone
+    since the dump, an error) has no WireGuard part; the reason is logged once.
     """
 
     name = "network.LinkStatusController"
     kinds = ("link",)
     status = LinkStatus.TYPE
 
-    def __init__(self, hub: KernelHub) -> None:
+    def __init__(self, hub: KernelHub, kernel_wireguard: KernelWireguard | None = None) -> None:
+        """`kernel_wireguard`: the generic netlink client of kernel wireguard devices (default: a new one)."""
         super().__init__(hub)
         self.wireguard = WireguardGo(logging.getLogger(self.name))  # only read: it starts no device
+        self.kernel_wireguard = kernel_wireguard or KernelWireguard()  # no socket until a device is read
+        self._said: set[str] = set()
+
+    async def run(self, ctx: Context) -> None:
+        async with self.kernel_wireguard:  # closes the generic netlink socket, if a wireguard link opened one
+            await super().run(ctx)
+
+    def _say_once(self, ctx: Context, level: int, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            ctx.logger.log(level, "%s", message)
+
+    async def _kernel_device(self, ctx: Context, name: str) -> WireguardDevice | None:
+        """Kernel wireguard device `name` as WG_CMD_GET_DEVICE reads it; None when it cannot be read."""
+        try:
+            return await self.kernel_wireguard.get(name)
+        except UnknownFamily as e:
+            self._say_once(ctx, logging.INFO, f"wireguard links have no WireGuard status: the kernel has no "
+                           f"{e.name!r} generic netlink family")
+        except KernelError as e:
+            if e.errno == errno.ENODEV:
+                self._say_once(ctx, logging.DEBUG, f"link {name}: gone before its WireGuard status was read")
+            else:
+                self._say_once(ctx, logging.WARNING, f"link {name}: no WireGuard status: {e}")
+                await self.kernel_wireguard.close()  # the next read starts on a new socket
+        except WireguardError as e:
+            self._say_once(ctx, logging.WARNING, f"link {name}: no WireGuard status: {e}")
+        return None
 
     async def observe(self, ctx: Context, nl: Netlink) -> dict[str, Spec]:
         links = await nl.links()
@@ -268,14 +303,20 @@ class LinkStatusController(KernelObserver):
         observed: dict[str, Spec] = {}
         for link in links:
             status = link_status(link, by_index, device_facts(link.name))
+            device = None
             if link.kind == "tun" and self.wireguard.serving(link.name):
                 ctx.wake_after(WIREGUARD_POLL)
                 device = await self.wireguard.get(link.name)
-                if device is not None:
-                    status = replace(status, wireguard=wireguard_status(device))
+            elif link.kind == "wireguard":
+                ctx.wake_after(WIREGUARD_POLL)
+                device = await self._kernel_device(ctx, link.name)
+            if device is not None:
+                status = replace(status, wireguard=wireguard_status(device))
             before = ctx.get(NETWORK, LinkStatus.TYPE, link.name)
             was_up = before is not None and isinstance(before.spec, LinkStatus) and before.spec.link_state
             if status.physical() and status.link_state != was_up:
                 ctx.logger.info("link %s state changed: %s", link.name, "up" if status.link_state else "down")
             observed[link.name] = status
+        if not any(link.kind == "wireguard" for link in links):
+            await self.kernel_wireguard.close()  # the last one went: no generic netlink socket kept for nothing
         return observed

@@ -1,23 +1,41 @@
-"""LinkStatusController: links in a lab node checked against `ip -j -d link`; the mapping on kernel records.
+"""LinkStatusController: links in a lab node checked against `ip -j -d link`; the mapping on kernel records;
+the WireGuard part of kernel wireguard links in memory (this kernel may lack the module).
 
 The observers run inside the node (observers_in_node.py); the test process only runs `ip` there.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 import subprocess
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from nslab import Lab, Node
 from observer_lab import index_of, ip, observe, timed
+from pyroute2.netlink.generic.wireguard import wgmsg
 
-from networkd.controllers.link_status import DeviceFacts, link_status, with_sysfs
+from networkd.controllers import link_status as link_status_module
+from networkd.controllers import observers
+from networkd.controllers.link_status import DeviceFacts, LinkStatusController, link_status, with_sysfs
+from networkd.kernel import genetlink
+from networkd.kernel.errors import KernelError
+from networkd.kernel.genetlink import GenericNetlink, KernelWireguard, UnknownFamily
+from networkd.kernel.hub import KernelHub
 from networkd.kernel.types import ETH_P_8021AD, BondOptions, KernelLink, VlanInfo
+from networkd.kernel.wireguard import WireguardDevice, decode_get_device
 from networkd.resources.base import to_plain
 from networkd.resources.enums import BondMode, Duplex, LinkType, OperationalState, Port
+from networkd.resources.link import LinkStatus
+from networkd.resources.network import NETWORK
+from networkd.runtime import Runtime
+from networkd.state import State
 
 OPER_STATES = {"UNKNOWN": "unknown", "NOTPRESENT": "notPresent", "DOWN": "down", "LOWERLAYERDOWN": "lowerLayerDown",
                "TESTING": "testing", "DORMANT": "dormant", "UP": "up"}
@@ -212,3 +230,162 @@ def test_sysfs_facts(tmp_path: Path) -> None:
     bridge = DeviceFacts(driver="bridge", bus_path="N/A")
     assert with_sysfs(bridge, "br0", tmp_path) == bridge
 
+
+
+# kernel wireguard devices, in memory: a fake rtnetlink dump and generic netlink client, the real runtime
+
+PRIV = "YAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="  # wg pubkey: Y2FD6uTgrq+/bbBAXCNOtE+PGk8Papoh7qaWBpQUXn0=
+PEER = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+LINKS = [KernelLink(index=1, name="lo", type=772, flags=1, mtu=65536),
+         KernelLink(index=2, name="eth0", type=1, mtu=1500, hw_addr="52:54:00:00:00:01")]
+
+
+class FakeNetlink:
+    """Answers link dumps from `now`, which the test edits."""
+
+    now: list[KernelLink] = []
+
+    @classmethod
+    async def open(cls) -> FakeNetlink:
+        return cls()
+
+    async def __aenter__(self) -> FakeNetlink:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        pass
+
+    async def links(self) -> list[KernelLink]:
+        return list(FakeNetlink.now)
+
+
+def get_device_answer() -> bytes:
+    """A WG_CMD_GET_DEVICE answer of wg0 with one peer, as pyroute2 encodes it."""
+    msg = wgmsg()
+    msg["cmd"], msg["version"] = 0, 1
+    msg["header"].update({"type": 0x1d, "flags": 2})
+    msg["attrs"] = [
+        ["WGDEVICE_A_LISTEN_PORT", 51820], ["WGDEVICE_A_FWMARK", 7], ["WGDEVICE_A_IFNAME", "wg0"],
+        ["WGDEVICE_A_PRIVATE_KEY", PRIV], ["WGDEVICE_A_PUBLIC_KEY", "Y2FD6uTgrq+/bbBAXCNOtE+PGk8Papoh7qaWBpQUXn0="],
+        ["WGDEVICE_A_PEERS", [{"attrs": [
+            ["WGPEER_A_PUBLIC_KEY", PEER], ["WGPEER_A_PRESHARED_KEY", PRIV],
+            ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25], ["WGPEER_A_ENDPOINT", {"addr": "192.0.2.7", "port": 4500}],
+            ["WGPEER_A_ALLOWEDIPS", [{"attrs": [["WGALLOWEDIP_A_FAMILY", socket.AF_INET],
+                                                ["WGALLOWEDIP_A_IPADDR", IPv4Address("10.7.0.0").packed],
+                                                ["WGALLOWEDIP_A_CIDR_MASK", 24]]}]],
+        ]}]],
+    ]
+    msg.encode()
+    return bytes(msg.data)
+
+
+class FakeKernelWireguard(KernelWireguard):
+    """wg0 answers with `get_device_answer()`; any other name is not (or no longer) a device: ENODEV."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets: list[str] = []
+        self.closes = 0
+
+    async def get(self, ifname: str) -> WireguardDevice:
+        self.gets.append(ifname)
+        if ifname != "wg0":
+            raise KernelError(errno.ENODEV, "wireguard get", ifname)
+        return decode_get_device([get_device_answer()])
+
+    async def close(self) -> None:
+        self.closes += 1
+
+
+@pytest.fixture
+def fake_links(monkeypatch: pytest.MonkeyPatch) -> type[FakeNetlink]:
+    monkeypatch.setattr(observers, "Netlink", FakeNetlink)
+    monkeypatch.setattr(link_status_module, "device_facts", lambda name: DeviceFacts())  # no ethtool on the host
+    monkeypatch.setattr(link_status_module, "WIREGUARD_POLL", 0.02)
+    FakeNetlink.now = list(LINKS)
+    return FakeNetlink
+
+
+async def until(pred: Callable[[], Any], timeout: float = 2.0) -> None:
+    with anyio.fail_after(timeout):
+        while not pred():
+            await anyio.sleep(0.005)
+
+
+@pytest.mark.anyio
+async def test_kernel_wireguard_links_get_their_wireguard_status(
+        fake_links: type[FakeNetlink], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_links.now += [KernelLink(index=5, name="wg0", kind="wireguard", type=65534, mtu=1420),
+                       KernelLink(index=6, name="wg1", kind="wireguard", type=65534, mtu=1420)]
+    kwg = FakeKernelWireguard()
+    state, hub = State(), KernelHub()
+    runtime = Runtime(state)
+    runtime.register(LinkStatusController(hub, kernel_wireguard=kwg))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(runtime.run)
+        await until(lambda: kwg.gets.count("wg0") >= 3)  # read on every pass, polled without link events
+        tg.cancel_scope.cancel()
+    statuses = {r.id: to_plain(r.spec) for r in state.list(NETWORK, LinkStatus.TYPE.type)}
+    assert statuses["wg0"]["wireguard"] == {
+        "publicKey": "Y2FD6uTgrq+/bbBAXCNOtE+PGk8Papoh7qaWBpQUXn0=", "listenPort": 51820, "firewallMark": 7,
+        "peers": [{"publicKey": PEER, "presharedKey": "", "endpoint": "192.0.2.7:4500",
+                   "persistentKeepaliveInterval": "25s", "allowedIPs": ["10.7.0.0/24"]}]}  # no private or shared key
+    assert "wireguard" not in statuses["wg1"] and "wireguard" not in statuses["eth0"]  # wg1 gone: ENODEV
+    gone = [r for r in caplog.records if r.getMessage() == "link wg1: gone before its WireGuard status was read"]
+    assert [r.levelname for r in gone] == ["DEBUG"] and kwg.gets.count("wg1") >= 3  # said once
+    assert runtime.restarts == {} and kwg.closes >= 1  # closed with the controller
+
+
+@pytest.mark.anyio
+async def test_no_generic_netlink_socket_without_wireguard_links(
+        fake_links: type[FakeNetlink], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    sockets: list[str] = []  # "open" / "close" of the real KernelWireguard's generic netlink socket
+
+    class NoWireguardFamily(GenericNetlink):
+        """A kernel without the wireguard module."""
+
+        @classmethod
+        async def open(cls) -> GenericNetlink:
+            sockets.append("open")
+            return cls(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))  # never sent to
+
+        async def family(self, name: str) -> int:
+            raise UnknownFamily(name)
+
+        async def close(self) -> None:
+            sockets.append("close")
+            await super().close()
+
+    monkeypatch.setattr(genetlink, "GenericNetlink", NoWireguardFamily)
+    state, hub = State(), KernelHub()
+    runtime = Runtime(state)
+    runtime.register(LinkStatusController(hub))
+
+    def names() -> list[str]:
+        return sorted(r.id for r in state.list(NETWORK, LinkStatus.TYPE.type))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(runtime.run)
+        await until(lambda: names() == ["eth0", "lo"])
+        for _ in range(3):
+            hub.notify(["link"])
+            await anyio.sleep(0.02)
+        assert sockets == []  # no wireguard link: no socket
+
+        fake_links.now = [*LINKS, KernelLink(index=5, name="wg0", kind="wireguard", type=65534, mtu=1420)]
+        hub.notify(["link"])
+        await until(lambda: "wg0" in names())
+        await anyio.sleep(0.1)  # a few polls
+        assert sockets == ["open"]  # kept open while the link exists
+        assert state.get(NETWORK, LinkStatus.TYPE.type, "wg0").spec.wireguard is None  # type: ignore[attr-defined]
+
+        fake_links.now = list(LINKS)
+        hub.notify(["link"])
+        await until(lambda: "wg0" not in names())
+        assert sockets == ["open", "close"]  # the last wireguard link went
+        tg.cancel_scope.cancel()
+    message = "wireguard links have no WireGuard status: the kernel has no 'wireguard' generic netlink family"
+    assert [r.levelname for r in caplog.records if r.getMessage() == message] == ["INFO"]
+    assert runtime.restarts == {}
