@@ -142,9 +142,9 @@ def _keepalive(peer: WireguardPeer) -> int:
 def uapi_set(spec: WireguardSpec, *, present: Iterable[str] | None = None) -> str:
     """The UAPI `set=1` request that makes a device match `spec` (ends with the blank line).
 
-    With `present` (base64 keys of the device's current peers) peers are updated in place and the
-    ones the spec lacks removed, which keeps the sessions of unchanged peers; without it every peer is
-    replaced (`replace_peers=true`).
+    With `present` (base64 keys of the device's current peers) peers are updated in place (a peer
+    without a preshared key gets the zero key, clearing one it had) and the ones the spec lacks removed,
+    which keeps the sessions of unchanged peers; without it every peer is replaced (`replace_peers=true`).
     """
     lines = ["set=1"]
     if spec.private_key:
@@ -164,6 +164,8 @@ def uapi_set(spec: WireguardSpec, *, present: Iterable[str] | None = None) -> st
         lines.append(f"public_key={pub.hex()}")
         if peer.preshared_key:
             lines.append(f"preshared_key={decode_key(peer.preshared_key, f'peers[{i}].preshared_key').hex()}")
+        elif present is not None:
+            lines.append(f"preshared_key={bytes(KEY_LEN).hex()}")  # clears one the peer has
         if peer.endpoint:
             lines.append(f"endpoint={_endpoint(peer.endpoint, f'peers[{i}].endpoint')}")
         lines.append(f"persistent_keepalive_interval={_keepalive(peer)}")

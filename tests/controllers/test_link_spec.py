@@ -479,6 +479,8 @@ class FakeWireguardGo(WireguardGo):
                 peers.setdefault(key, WireguardPeerState(public_key=key))
             elif field == "remove":
                 del peers[key]
+            elif field == "preshared_key":
+                peers[key] = dataclasses.replace(peers[key], preshared_key="" if value == "0" * 64 else b64)
             elif field == "endpoint":
                 peers[key] = dataclasses.replace(peers[key], endpoint=value)
             elif field == "persistent_keepalive_interval":
@@ -607,9 +609,9 @@ async def test_kernel_wireguard_configured_over_genetlink_and_drift_repaired(
     assert "drift: configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
     assert kwg.devices["wg0"].peers[1].persistent_keepalive == 25
     assert [name for name, _ in fake.calls].count("link_add") == 1  # configured in place, never re-created
-    sets = len(kwg.sets)
-    await anyio.sleep(0.1)  # polls of a device that matches its spec change nothing
-    assert len(kwg.sets) == sets
+    sets, polls = len(kwg.sets), _count_gets(monkeypatch, kwg)
+    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, lambda: len(polls) >= 5, state, kernel_wireguard=kwg)
+    assert len(kwg.sets) == sets  # polls of a device that matches its spec change nothing
 
 
 @pytest.mark.anyio
@@ -637,6 +639,45 @@ async def test_kernel_wireguard_peers_change_in_place_and_unchanged_ones_keep_th
     assert (third.public_key, third.endpoint, third.last_handshake) == (PEER3, "10.0.0.5:51820", 1700000000.0)
     assert "configured wireguard wg0: unexpected peer 7pOT3d1b, peer 5fO0fAEb endpoint 10.0.0.4:51820 -> " \
            "10.0.0.5:51820" in caplog.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["kernel", "wireguard-go"])
+async def test_a_preshared_key_dropped_from_the_spec_is_cleared_on_the_device(
+        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("networkd.controllers.link_spec.WIREGUARD_POLL", 0.02)
+    fake = FakeNetlink(*PHYSICAL)
+    kwg, wg = FakeKernelWireguard(fake), FakeWireguardGo(fake)
+    if backend == "wireguard-go":
+        fake.refuse["wireguard"] = errno.EOPNOTSUPP
+    devices = kwg.devices if backend == "kernel" else wg.devices
+    sets = kwg.sets if backend == "kernel" else wg.requests
+    psk = base64.b64encode(bytes(range(32))).decode()
+
+    def peer_psk() -> str | None:
+        dev = devices.get("wg0")
+        return dev.peers[0].preshared_key if dev is not None and dev.peers else None
+
+    runtime = await converge(fake, {"wg0": _wg_spec(WireguardPeer(public_key=PEER1, preshared_key=psk))},
+                             lambda: peer_psk() == psk, wireguard_go=wg, kernel_wireguard=kwg)
+    done = len(sets)
+    polls = _count_gets(monkeypatch, kwg if backend == "kernel" else wg)
+    await converge(fake, {"wg0": _wg_spec(WireguardPeer(public_key=PEER1))},
+                   lambda: peer_psk() == "" and len(polls) >= 5, runtime.state, wireguard_go=wg, kernel_wireguard=kwg)
+    assert len(sets) == done + 1  # once cleared, the device matches its spec: the polls change nothing
+
+
+def _count_gets(monkeypatch: pytest.MonkeyPatch, backend: KernelWireguard | WireguardGo) -> list[str]:
+    """The names `backend.get` is called with from now on."""
+    calls: list[str] = []
+    get = backend.get
+
+    async def counted(name: str) -> Any:
+        calls.append(name)
+        return await get(name)
+
+    monkeypatch.setattr(backend, "get", counted)
+    return calls
 
 
 @pytest.mark.anyio

@@ -90,7 +90,8 @@ def test_uapi_set_in_place_removes_only_peers_the_spec_lacks() -> None:
     assert text == (
         "set=1\nfwmark=0\n"
         f"public_key={decode_key(stranger, 'k').hex()}\nremove=true\n"
-        f"public_key={PEER1_HEX}\npersistent_keepalive_interval=0\nreplace_allowed_ips=true\n\n"
+        f"public_key={PEER1_HEX}\npreshared_key={'0' * 64}\npersistent_keepalive_interval=0\n"
+        "replace_allowed_ips=true\n\n"
     )
 
 
