@@ -1,4 +1,5 @@
-"""LinkStatusController: every link as a LinkStatus (id: the link name), from rtnetlink, ethtool and sysfs."""
+"""LinkStatusController: every link as a LinkStatus (id: the link name), from rtnetlink, ethtool and sysfs,
+and WireGuard devices from UAPI (wireguard-go) or generic netlink (kernel)."""
 
 from __future__ import annotations
 
