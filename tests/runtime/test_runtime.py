@@ -62,66 +62,49 @@ async def test_input_changes_wake_and_coalesce() -> None:
 
 
 class Debounced(Copier):
-    """A Copier whose wakeups are debounced for 0.5 s."""
+    """A Copier whose wakeups wait `debounce` seconds (with `quiet`: until changes stop for that long)."""
 
     name = "test.Debounced"
 
+    def __init__(self, debounce: float = 0.5, quiet: float = 0.0) -> None:
+        super().__init__()
+        self.debounce, self.quiet = debounce, quiet
+
     async def run(self, ctx: Context) -> None:
         while True:
-            await ctx.wait(debounce=0.5)
+            await ctx.wait(self.debounce, self.quiet)
             self.passes += 1
             self.seen.append([r.id for r in ctx.list("meta", NS)])
 
 
 @pytest.mark.anyio
-async def test_a_debounce_turns_a_burst_spread_over_time_into_one_pass() -> None:
+@pytest.mark.parametrize(
+    ("debounce", "quiet", "changes", "apart", "before"),
+    [
+        (0.5, 0.0, 5, 0.02, None),  # all within the debounce time of the first (slack for load)
+        (1.0, 0.1, 10, 0.03, 0.9),  # 0.3 s of changes: longer than the quiet time, shorter than the limit
+    ],
+    ids=["debounce", "quiet"],
+)
+async def test_a_burst_spread_over_time_makes_one_pass(debounce: float, quiet: float, changes: int, apart: float,
+                                                       before: float | None) -> None:
     st = State()
     rt = Runtime(st)
-    c = Debounced()
+    c = Debounced(debounce, quiet)
     rt.register(c)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rt.run)
         await _until(lambda: c.passes == 1)  # the initial pass
-        for i in range(5):  # changes 20 ms apart, well within the debounce time of the first (slack for load)
+        first = anyio.current_time()
+        for i in range(changes):
             st.create(NS.new("meta", f"n{i}", NamespaceSpec()))
-            await anyio.sleep(0.02)
+            await anyio.sleep(apart)
         await _until(lambda: c.passes >= 2)
+        if before is not None:
+            assert anyio.current_time() - first < before  # the burst's end started it, not the limit
         await anyio.sleep(0.6)
         assert c.passes == 2
-        assert c.seen[-1] == [f"n{i}" for i in range(5)]
-        tg.cancel_scope.cancel()
-
-
-class Quiet(Copier):
-    """A Copier whose pass waits for 0.1 s without changes, 1 s at most."""
-
-    name = "test.Quiet"
-
-    async def run(self, ctx: Context) -> None:
-        while True:
-            await ctx.wait(debounce=1.0, quiet=0.1)
-            self.passes += 1
-            self.seen.append([r.id for r in ctx.list("meta", NS)])
-
-
-@pytest.mark.anyio
-async def test_a_quiet_wait_passes_once_after_a_burst_however_long() -> None:
-    st = State()
-    rt = Runtime(st)
-    c = Quiet()
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
-        await _until(lambda: c.passes == 1)
-        first = anyio.current_time()
-        for i in range(10):  # 0.3 s of changes, 30 ms apart: longer than the quiet time, shorter than the limit
-            st.create(NS.new("meta", f"n{i}", NamespaceSpec()))
-            await anyio.sleep(0.03)
-        await _until(lambda: c.passes >= 2)
-        assert anyio.current_time() - first < 0.9  # the burst's end started it, not the 1 s limit
-        await anyio.sleep(0.3)
-        assert c.passes == 2
-        assert c.seen[-1] == [f"n{i}" for i in range(10)]
+        assert c.seen[-1] == [f"n{i}" for i in range(changes)]
         tg.cancel_scope.cancel()
 
 
@@ -129,7 +112,7 @@ async def test_a_quiet_wait_passes_once_after_a_burst_however_long() -> None:
 async def test_a_quiet_wait_still_passes_within_its_limit_under_endless_changes() -> None:
     st = State()
     rt = Runtime(st)
-    c = Quiet()
+    c = Debounced(debounce=1.0, quiet=0.1)
     rt.register(c)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rt.run)
