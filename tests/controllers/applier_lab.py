@@ -28,6 +28,7 @@ from networkd.resources.base import Spec
 
 IN_NODE = Path(__file__).with_name("appliers_in_node.py")
 NLPROBE = Path(__file__).parent.parent / "kernel" / "nlprobe.py"
+BATCH_PROBE = NLPROBE.with_name("batch_probe.py")  # address and route ops on the batch socket, in a node
 T = TypeVar("T")
 
 

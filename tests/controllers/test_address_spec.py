@@ -15,7 +15,7 @@ from networkd.kernel.types import IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_PERMAN
 from networkd.resources.enums import AddressFlags, Family, Scope
 from networkd.resources.ids import address_id
 from networkd.resources.network import AddressSpec
-from tests.controllers.applier_lab import NLPROBE, Appliers, Monitor, addr_protos, ip, latency, p50
+from tests.controllers.applier_lab import BATCH_PROBE, Appliers, Monitor, addr_protos, ip, latency, p50
 
 TYPE = AddressSpec.TYPE.type
 NAME = "network.AddressSpecController"
@@ -70,8 +70,9 @@ def test_addresses_tagged_foreign_ones_kept_teardown_and_changes(node: Node) -> 
     ip(node, "addr", "add", "10.0.0.9/24", "dev", "v0")  # foreign, no spec
     ip(node, "addr", "add", "10.0.0.1/24", "dev", "v0")  # foreign, and a spec names the same address
     # a tagged address that no spec wants (as a previous run would have left it): removed at once (grace 0)
-    orphan = [("address_add", {"index": 2, "prefix": "10.0.3.1/24", "protocol": RTPROT_NETWORKD})]
-    node.check([sys.executable, str(NLPROBE), json.dumps(orphan)], uts_mount=False)
+    orphan = [("address add", {"index": 2, "prefix": "10.0.3.1/24", "protocol": RTPROT_NETWORKD})]
+    out = node.check([sys.executable, str(BATCH_PROBE), json.dumps(orphan)], uts_mount=False).stdout
+    assert json.loads(out)["results"] == [None]
     index = node.ip_json("link", "show", "v0")[0]["ifindex"]
     assert index == 2
     wanted = [

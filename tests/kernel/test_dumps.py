@@ -100,8 +100,9 @@ def test_addresses_and_routes_decode_as_pyroute2_and_match_ip(node: Node) -> Non
     ):
         ip(node, "addr", "add", *args)
     v0 = node.ip_json("link", "show", "v0")[0]["ifindex"]  # IFA_PROTO 78 (iproute2 6.1 cannot set it)
-    add = [["address_add", {"index": v0, "prefix": "fd00:a::5/128"}]]
-    node.check([sys.executable, str(PROBE.with_name("nlprobe.py")), json.dumps(add)], uts_mount=False)
+    add = [["address add", {"index": v0, "prefix": "fd00:a::5/128"}]]
+    out = node.check([sys.executable, str(PROBE.with_name("batch_probe.py")), json.dumps(add)], uts_mount=False)
+    assert json.loads(out.stdout)["results"] == [None]
     for args in (
         ["10.1.0.0/16", "via", "10.0.0.2", "metric", "100", "proto", "78"],
         ["10.2.0.0/16", "via", "192.0.2.1", "dev", "v0", "onlink"],

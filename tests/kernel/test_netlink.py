@@ -1,7 +1,8 @@
 """networkd.kernel against the real kernel, in lab namespaces, every result checked with `ip -j`.
 
 Netlink runs inside the node (tests/kernel/nlprobe.py via `ip netns exec`), never in the host
-namespace. Link kinds this kernel may lack (vlan, bond, dummy, wireguard, bridge vlan filtering)
+namespace; addresses and routes are sent there on the batch socket (tests/kernel/batch_probe.py), as the
+appliers send them. Link kinds this kernel may lack (vlan, bond, dummy, wireguard, bridge vlan filtering)
 are tried with `ip` first and skipped with the reason when the kernel refuses them.
 """
 
@@ -22,6 +23,7 @@ from nslab import CommandError, Lab, Node
 from networkd.kernel.types import RTPROT_NETWORKD
 
 PROBE = Path(__file__).with_name("nlprobe.py")
+BATCH_PROBE = Path(__file__).with_name("batch_probe.py")
 PROTO = str(RTPROT_NETWORKD)
 
 
@@ -30,6 +32,19 @@ def probe(node: Node, *calls: tuple[str, dict[str, Any]]) -> list[dict[str, Any]
     out = node.check([sys.executable, str(PROBE), json.dumps(calls)], uts_mount=False, timeout=120).stdout
     results: list[dict[str, Any]] = json.loads(out)
     return results
+
+
+def batch_results(node: Node, *ops: tuple[str, dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """Send address and route ops on the batch socket inside `node` (tests/kernel/batch_probe.py); one result
+    per op: None, or the refusal's {"errno", "message"}."""
+    out = node.check([sys.executable, str(BATCH_PROBE), json.dumps(ops)], uts_mount=False, timeout=120).stdout
+    results: list[dict[str, Any] | None] = json.loads(out)["results"]
+    return results
+
+
+def batch(node: Node, *ops: tuple[str, dict[str, Any]]) -> list[int]:
+    """The errno of each op sent with `batch_results` (0 for success)."""
+    return [result["errno"] if result else 0 for result in batch_results(node, *ops)]
 
 
 def ok(results: list[dict[str, Any]]) -> list[Any]:
@@ -272,25 +287,19 @@ def assert_protocol(node: Node, shown: dict[str, Any], prefix: str) -> None:
     assert raw_protos(node)[prefix] == RTPROT_NETWORKD
 
 
-def test_ipv4_address_add_replace_delete(wired: Node) -> None:
+def test_ipv4_address_add_delete(wired: Node) -> None:
     node, v0 = wired, index_of(wired, "v0")
-    add = {"index": v0, "prefix": "10.9.0.5/24", "priority": 50}
-    created, again = ok(probe(node, ("address_add", add), ("address_add", add)))
-    assert (created, again) == (True, False)
+    add = ("address add", {"index": v0, "prefix": "10.9.0.5/24", "priority": 50})
+    assert batch(node, add, add) == [0, errno.EEXIST]
     shown = addr_info(node, "v0")["10.9.0.5/24"]
     assert (shown["broadcast"], shown["metric"]) == ("10.9.0.255", 50)
     assert_protocol(node, shown, "10.9.0.5/24")
     routes = node.ip_json("route", "show", "10.9.0.0/24")
     assert [r["metric"] for r in routes] == [50], "the prefix route takes the address priority"
 
-    ok(probe(node, ("address_replace", {**add, "priority": 70})))
-    shown = addr_info(node, "v0")["10.9.0.5/24"]
-    assert shown["metric"] == 70
-    assert_protocol(node, shown, "10.9.0.5/24")
-
-    ok(probe(node, ("address_add", {"index": v0, "prefix": "10.9.1.5/32"})))
+    assert batch(node, ("address add", {"index": v0, "prefix": "10.9.1.5/32"}),
+                 ("address add", {"index": v0, "prefix": "10.9.2.0/31"})) == [0, 0]
     assert "broadcast" not in addr_info(node, "v0")["10.9.1.5/32"]
-    ok(probe(node, ("address_add", {"index": v0, "prefix": "10.9.2.0/31"})))
     assert "broadcast" not in addr_info(node, "v0")["10.9.2.0/31"]
 
     (addresses,) = ok(probe(node, ("addresses", {})))
@@ -299,37 +308,28 @@ def test_ipv4_address_add_replace_delete(wired: Node) -> None:
         v0,
         "v0",
         "10.9.0.255",
-        70,
+        50,
         RTPROT_NETWORKD,
     )
 
-    deleted, gone = ok(
-        probe(
-            node,
-            ("address_del", {"index": v0, "prefix": "10.9.0.5/24"}),
-            ("address_del", {"index": v0, "prefix": "10.9.0.5/24"}),
-        )
-    )
-    assert (deleted, gone) == (True, False)
+    delete = ("address del", {"index": v0, "prefix": "10.9.0.5/24"})
+    assert batch(node, delete, delete) == [0, errno.EADDRNOTAVAIL]
     assert "10.9.0.5/24" not in addr_info(node, "v0")
 
 
 def test_ipv6_address_flags_and_protocol(wired: Node) -> None:
     node, v0 = wired, index_of(wired, "v0")
     flags = 0x02 | 0x200  # nodad, noprefixroute
-    assert ok(probe(node, ("address_add", {"index": v0, "prefix": "fd00:9::5/64", "flags": flags}))) == [True]
+    assert batch(node, ("address add", {"index": v0, "prefix": "fd00:9::5/64", "flags": flags})) == [0]
     shown = addr_info(node, "v0")["fd00:9::5/64"]
     assert shown.get("nodad") and shown.get("noprefixroute")
     assert "tentative" not in shown
     assert_protocol(node, shown, "fd00:9::5/64")
     assert node.ip_json("-6", "route", "show", "fd00:9::/64") == []
 
-    ok(probe(node, ("address_replace", {"index": v0, "prefix": "fd00:9::5/64", "flags": 0x02, "priority": 300})))
-    shown = addr_info(node, "v0")["fd00:9::5/64"]
-    assert "noprefixroute" not in shown
+    assert batch(node, ("address add", {"index": v0, "prefix": "fd00:9::6/64", "flags": 0x02, "priority": 300})) == [0]
     assert [r["metric"] for r in node.ip_json("-6", "route", "show", "fd00:9::/64")] == [300]
-    assert_protocol(node, shown, "fd00:9::5/64")
-    assert ok(probe(node, ("address_del", {"index": v0, "prefix": "fd00:9::5/64"}))) == [True]
+    assert batch(node, ("address del", {"index": v0, "prefix": "fd00:9::5/64"})) == [0]
     assert "fd00:9::5/64" not in addr_info(node, "v0")
 
 
@@ -364,7 +364,7 @@ def with_oif(route: dict[str, Any], v0: int) -> dict[str, Any]:
 def test_routes_of_every_kind_tagged_with_our_protocol(wired: Node) -> None:
     node, v0 = wired, index_of(wired, "v0")
     routes = [with_oif(route, v0) for route in ROUTES]
-    assert ok(probe(node, *[("route_add", {"route": route}) for route in routes])) == [True] * len(routes)
+    assert batch(node, *[("route add", route) for route in routes]) == [0] * len(routes)
 
     shown4, shown6 = our_routes(node, "-4"), our_routes(node, "-6")
     assert (shown4["10.1.0.0/16"]["gateway"], shown4["10.1.0.0/16"]["dev"], shown4["10.1.0.0/16"]["metric"]) == (
@@ -404,27 +404,24 @@ def test_routes_of_every_kind_tagged_with_our_protocol(wired: Node) -> None:
     assert any(r["protocol"] == 2 for r in dumped)
 
 
-def test_route_idempotence_replace_and_delete(wired: Node) -> None:
+def test_route_add_replace_and_delete(wired: Node) -> None:
     node, v0 = wired, index_of(wired, "v0")
     route = {"dst": "10.20.0.0/16", "gateway": "10.0.0.2", "oif": v0, "priority": 10}
-    added, again = ok(probe(node, ("route_add", {"route": route}), ("route_add", {"route": route})))
-    assert (added, again) == (True, False)
-    ok(probe(node, ("route_replace", {"route": {**route, "gateway": "10.0.0.3"}})))
+    assert batch(node, ("route add", route), ("route add", route)) == [0, errno.EEXIST]
+    assert batch(node, ("route replace", {**route, "gateway": "10.0.0.3"})) == [0]
     assert our_routes(node, "-4")["10.20.0.0/16"]["gateway"] == "10.0.0.3"
     # delete by key: the gateway does not have to match
-    deleted, gone = ok(probe(node, ("route_del", {"route": route}), ("route_del", {"route": route})))
-    assert (deleted, gone) == (True, False)
+    assert batch(node, ("route del", route), ("route del", route)) == [0, errno.ESRCH]
     assert "10.20.0.0/16" not in our_routes(node, "-4")
-    (result,) = probe(node, ("route_add", {"route": {"dst": "10.21.0.0/16", "gateway": "10.99.0.1", "oif": v0}}))
-    assert result["error"]["errno"] == errno.ENETUNREACH
-    assert "10.21.0.0/16 via 10.99.0.1" in result["error"]["message"]
+    (result,) = batch_results(node, ("route add", {"dst": "10.21.0.0/16", "gateway": "10.99.0.1", "oif": v0}))
+    assert result is not None and result["errno"] == errno.ENETUNREACH
+    assert "10.21.0.0/16 via 10.99.0.1" in result["message"]
 
 
 def test_route_delete_leaves_foreign_protocols_alone(wired: Node) -> None:
     node = wired
     ip(node, "route", "add", "blackhole", "10.30.0.0/16", "proto", "static")
-    (deleted,) = ok(probe(node, ("route_del", {"route": {"dst": "10.30.0.0/16", "type": 6}})))
-    assert deleted is False
+    assert batch(node, ("route del", {"dst": "10.30.0.0/16", "type": 6})) == [errno.ESRCH]
     assert node.ip_json("route", "show", "10.30.0.0/16")[0]["protocol"] == "static"
 
 
