@@ -1,19 +1,18 @@
 """Pure builders of rtnetlink requests: neutral values in, a `Request` (type, flags, fields, attributes) out.
 
 No I/O and no pyroute2 here: `codec.to_nlmsg` turns a Request into a pyroute2 message, and unit tests
-check the attributes built for every link kind (also the kinds a kernel may lack), address, route
-and rule. Attribute names are the kernel's (IFLA_*, IFA_*, RTA_*, FRA_*).
+check the attributes built for every link kind (also the kinds a kernel may lack) and rule. Addresses and
+routes are encoded by `batch` instead (tests/kernel/reference_messages.py describes them as Requests, for
+the tests). Attribute names are the kernel's (IFLA_*, IFA_*, RTA_*, FRA_*).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
 from typing import Union
 
 from networkd.kernel.types import (
     AF_INET,
-    AF_INET6,
     BOND_MODE_8023AD,
     BOND_MODE_ACTIVEBACKUP,
     BOND_MODE_ALB,
@@ -23,19 +22,12 @@ from networkd.kernel.types import (
     FR_ACT_TO_TBL,
     IFF_MULTICAST,
     IFF_UP,
-    RT_SCOPE_NOWHERE,
-    RT_SCOPE_UNIVERSE,
     RTN_BLACKHOLE,
     RTN_PROHIBIT,
     RTN_THROW,
     RTN_UNREACHABLE,
-    RTPROT_NETWORKD,
     BondOptions,
-    IPAddress,
-    IPInterface,
-    KernelRoute,
     KernelRule,
-    NextHop,
 )
 
 # Message types (rtnetlink.h) and header flags (netlink.h).
@@ -344,142 +336,6 @@ def build_link_set(
 def build_link_del(index: int) -> Request:
     """RTM_DELLINK removing link `index`."""
     return Request(RTM_DELLINK, REQ, Nest((), (("index", index),)), "link del", f"index {index}")
-
-
-def ipv4_broadcast(prefix: IPInterface) -> IPv4Address | None:
-    """The broadcast address of an IPv4 prefix shorter than /31; None for /31, /32 and IPv6."""
-    if prefix.version != 4 or prefix.network.prefixlen >= 31:
-        return None
-    return IPv4Address(prefix.network.broadcast_address)
-
-
-def _address_head(index: int, prefix: IPInterface, flags: int = 0, scope: int = 0) -> tuple[tuple[str, int | str], ...]:
-    family = AF_INET if prefix.version == 4 else AF_INET6
-    return (
-        ("family", family),
-        ("prefixlen", prefix.network.prefixlen),
-        ("flags", flags & 0xFF),
-        ("scope", scope),
-        ("index", index),
-    )
-
-
-def build_address_add(
-    index: int,
-    prefix: IPInterface,
-    *,
-    flags: int = 0,
-    scope: int = RT_SCOPE_UNIVERSE,
-    broadcast: IPv4Address | None = None,
-    priority: int = 0,
-    protocol: int = RTPROT_NETWORKD,
-    replace: bool = False,
-) -> Request:
-    """RTM_NEWADDR adding (or with `replace`, adding or updating) `prefix` on link `index`.
-
-    `flags` are IFA_F_* (all bits go in IFA_FLAGS, the low 8 also in the header); the IPv4
-    broadcast defaults to the computed one for prefixes shorter than /31; `priority` is the metric
-    of the prefix route (IFA_RT_PRIORITY); `protocol` goes in IFA_PROTO (kernels before 6.1 ignore it).
-    """
-    local = str(prefix.ip)
-    attrs: list[Attr] = [("IFA_LOCAL", local), ("IFA_ADDRESS", local)]
-    brd = broadcast if broadcast is not None else ipv4_broadcast(prefix)
-    if brd is not None and prefix.version == 4:
-        attrs.append(("IFA_BROADCAST", str(brd)))
-    attrs.append(("IFA_FLAGS", flags))
-    if priority:
-        attrs.append(("IFA_RT_PRIORITY", priority))
-    if protocol:
-        attrs.append(("IFA_PROTO", protocol))
-    op = "address replace" if replace else "address add"
-    body = Nest(tuple(attrs), _address_head(index, prefix, flags, scope))
-    return Request(RTM_NEWADDR, REPLACE if replace else CREATE, body, op, f"{prefix} on index {index}")
-
-
-def build_address_del(index: int, prefix: IPInterface) -> Request:
-    """RTM_DELADDR removing `prefix` from link `index`."""
-    local = str(prefix.ip)
-    body = Nest((("IFA_LOCAL", local), ("IFA_ADDRESS", local)), _address_head(index, prefix))
-    return Request(RTM_DELADDR, REQ, body, "address del", f"{prefix} on index {index}")
-
-
-def _gateway_attr(family_version: int, gateway: IPAddress) -> Attr:
-    if gateway.version == family_version:
-        return ("RTA_GATEWAY", str(gateway))
-    family = AF_INET if gateway.version == 4 else AF_INET6
-    return ("RTA_VIA", Nest(fields=(("family", family), ("addr", str(gateway)))))
-
-
-def _nexthop(version: int, hop: NextHop) -> Nest:
-    if not 1 <= hop.weight <= 256:
-        raise ValueError(f"nexthop weight {hop.weight} not in 1-256")
-    attrs = (_gateway_attr(version, hop.gateway),) if hop.gateway is not None else ()
-    return Nest(attrs, (("flags", hop.flags), ("hops", hop.weight - 1), ("oif", hop.oif)))
-
-
-def _route_obj(route: KernelRoute) -> str:
-    via = f" via {route.gateway}" if route.gateway is not None else ""
-    return f"{route.dst}{via} table {route.table} metric {route.priority}"
-
-
-def _route_head(route: KernelRoute, scope: int) -> tuple[tuple[str, int | str], ...]:
-    table = route.table if route.table < 256 else RT_TABLE_COMPAT
-    src_len = route.src.prefixlen if route.src is not None else 0
-    return (
-        ("family", route.family),
-        ("dst_len", route.dst.prefixlen),
-        ("src_len", src_len),
-        ("tos", route.tos),
-        ("table", table),
-        ("proto", route.protocol),
-        ("scope", scope),
-        ("type", route.type),
-        ("flags", route.flags),
-    )
-
-
-def _route_selectors(route: KernelRoute) -> list[Attr]:
-    attrs: list[Attr] = [("RTA_TABLE", route.table)]
-    if route.dst.prefixlen:
-        attrs.append(("RTA_DST", str(route.dst.network_address)))
-    if route.src is not None:
-        attrs.append(("RTA_SRC", str(route.src.network_address)))
-    if route.priority:
-        attrs.append(("RTA_PRIORITY", route.priority))
-    return attrs
-
-
-def build_route_add(route: KernelRoute, *, replace: bool = False) -> Request:
-    """RTM_NEWROUTE adding (or with `replace`, adding or overwriting) `route`.
-
-    blackhole/unreachable/prohibit/throw routes carry no gateway, oif or nexthops (ValueError if
-    given). An IPv6 route with priority 0 gets the kernel's default metric 1024.
-    """
-    version = route.dst.version
-    if route.type in ROUTE_TYPES_WITHOUT_NEXTHOP and (route.gateway or route.oif or route.nexthops):
-        raise ValueError(f"route {route.dst} of type {route.type} cannot have a gateway, oif or nexthops")
-    if route.nexthops and (route.gateway or route.oif):
-        raise ValueError(f"route {route.dst}: give either nexthops or gateway/oif, not both")
-    attrs = _route_selectors(route)
-    if route.oif:
-        attrs.append(("RTA_OIF", route.oif))
-    if route.gateway is not None:
-        attrs.append(_gateway_attr(version, route.gateway))
-    if route.pref_src is not None:
-        attrs.append(("RTA_PREFSRC", str(route.pref_src)))
-    if route.mtu:
-        attrs.append(("RTA_METRICS", Nest((("RTAX_MTU", route.mtu),))))
-    if route.nexthops:
-        attrs.append(("RTA_MULTIPATH", tuple(_nexthop(version, hop) for hop in route.nexthops)))
-    op = "route replace" if replace else "route add"
-    body = Nest(tuple(attrs), _route_head(route, route.scope))
-    return Request(RTM_NEWROUTE, REPLACE if replace else CREATE, body, op, _route_obj(route))
-
-
-def build_route_del(route: KernelRoute) -> Request:
-    """RTM_DELROUTE removing the route with `route`'s key, type and protocol (all its nexthops)."""
-    body = Nest(tuple(_route_selectors(route)), _route_head(route, RT_SCOPE_NOWHERE))
-    return Request(RTM_DELROUTE, REQ, body, "route del", _route_obj(route))
 
 
 def _rule_obj(rule: KernelRule) -> str:

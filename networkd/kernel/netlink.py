@@ -8,6 +8,7 @@ every pass, are read through a second, raw socket with the hand-written decoders
 last dump is not decoded again (link messages carry counters, which always change). Rules still go
 through pyroute2.
 
+Mutations here are links and rules; addresses and routes are sent in batches on `batch.RouteSocket`.
 Idempotence, as in systemd-networkd: an add answered EEXIST returns False ("already there"), a delete
 answered ENOENT, ESRCH, EADDRNOTAVAIL or ENODEV returns False ("already gone"); any other refusal
 raises KernelError naming the object.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Callable
-from ipaddress import IPv4Address
 from typing import Any, TypeVar
 
 import anyio
@@ -38,25 +38,18 @@ from networkd.kernel.messages import (
     RTM_GETROUTE,
     RTM_GETRULE,
     Request,
-    build_address_add,
-    build_address_del,
     build_dump,
     build_link_add,
     build_link_change,
     build_link_del,
     build_link_set,
-    build_route_add,
-    build_route_del,
     build_rule_add,
     build_rule_del,
 )
 from networkd.kernel.types import (
     ETH_P_8021Q,
-    RT_SCOPE_UNIVERSE,
     RTM_F_CLONED,
-    RTPROT_NETWORKD,
     BondOptions,
-    IPInterface,
     KernelAddress,
     KernelLink,
     KernelRoute,
@@ -255,63 +248,6 @@ class Netlink(AsyncClosing):
     async def link_del(self, index: int) -> bool:
         """Delete link `index` (a veth takes its peer along); False if there is no such link."""
         return await self._delete(build_link_del(index))
-
-    async def address_add(
-        self,
-        index: int,
-        prefix: IPInterface,
-        *,
-        flags: int = 0,
-        scope: int = RT_SCOPE_UNIVERSE,
-        broadcast: IPv4Address | None = None,
-        priority: int = 0,
-        protocol: int = RTPROT_NETWORKD,
-    ) -> bool:
-        """Add `prefix` to link `index`; False if it is there already. See `build_address_add`."""
-        request = build_address_add(
-            index, prefix, flags=flags, scope=scope, broadcast=broadcast, priority=priority, protocol=protocol
-        )
-        return await self._add(request)
-
-    async def address_replace(
-        self,
-        index: int,
-        prefix: IPInterface,
-        *,
-        flags: int = 0,
-        scope: int = RT_SCOPE_UNIVERSE,
-        broadcast: IPv4Address | None = None,
-        priority: int = 0,
-        protocol: int = RTPROT_NETWORKD,
-    ) -> None:
-        """Add `prefix` to link `index`, or update its flags, lifetimes and metric if it is there."""
-        request = build_address_add(
-            index,
-            prefix,
-            flags=flags,
-            scope=scope,
-            broadcast=broadcast,
-            priority=priority,
-            protocol=protocol,
-            replace=True,
-        )
-        await self._send(request)
-
-    async def address_del(self, index: int, prefix: IPInterface) -> bool:
-        """Remove `prefix` from link `index`; False if it was not there."""
-        return await self._delete(build_address_del(index, prefix))
-
-    async def route_add(self, route: KernelRoute) -> bool:
-        """Add `route`; False if a route with its key exists."""
-        return await self._add(build_route_add(route))
-
-    async def route_replace(self, route: KernelRoute) -> None:
-        """Add `route`, or overwrite the route with its key."""
-        await self._send(build_route_add(route, replace=True))
-
-    async def route_del(self, route: KernelRoute) -> bool:
-        """Delete the route with `route`'s key, type and protocol; False if there is none."""
-        return await self._delete(build_route_del(route))
 
     async def rule_add(self, rule: KernelRule) -> bool:
         """Add `rule`; False if an identical rule exists."""

@@ -6,8 +6,9 @@
                                      print a JSON line per Monitor item; with PROTO, also the number
                                      of routes of that protocol dumped after each item
 
-Calls are [method, kwargs] pairs; kwargs carrying addresses, routes, rules or bond options are
-given as JSON and converted here. Each result is {"ok": value} or {"error": {"errno", "message"}}.
+Calls are [method, kwargs] pairs; kwargs carrying rules or bond options are given as JSON and
+converted here (`_route` converts batch_probe.py's routes). Each result is {"ok": value} or
+{"error": {"errno", "message"}}.
 Never run this in the host namespace: it changes whatever namespace it runs in.
 """
 
@@ -20,7 +21,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 
 import anyio
@@ -32,6 +33,7 @@ from networkd.kernel.types import BondOptions, KernelRoute, KernelRule, NextHop
 
 
 def _route(spec: dict[str, Any]) -> KernelRoute:
+    """A KernelRoute from its JSON fields (addresses and networks as strings)."""
     spec = dict(spec)
     spec["dst"] = ip_network(spec["dst"])
     for key in ("gateway", "pref_src"):
@@ -64,9 +66,6 @@ def _bond(spec: dict[str, Any]) -> BondOptions:
 
 
 CONVERT: dict[str, Callable[[Any], Any]] = {
-    "prefix": ip_interface,
-    "broadcast": IPv4Address,
-    "route": _route,
     "rule": _rule,
     "bond": _bond,
 }

@@ -1,5 +1,6 @@
-"""networkd.kernel.batch: the hand-written route codec against pyroute2's encoding of the messages.py builders,
-round trips, ACK parsing, and the socket in a lab node (every result checked with `ip -j route`).
+"""networkd.kernel.batch: the hand-written route and address encoders against pyroute2's encoding of the reference
+messages (reference_messages.py), round trips, ACK parsing, and the socket in a lab node (every result checked
+with `ip -j route`; addresses in test_netlink.py).
 """
 
 from __future__ import annotations
@@ -35,14 +36,18 @@ from networkd.kernel.batch import (
     split_messages,
 )
 from networkd.kernel.codec import to_nlmsg
-from networkd.kernel.messages import (
-    RTM_GETROUTE,
-    build_address_add,
-    build_address_del,
-    build_route_add,
-    build_route_del,
+from networkd.kernel.messages import RTM_GETROUTE
+from networkd.kernel.types import (
+    RTN_BLACKHOLE,
+    RTN_PROHIBIT,
+    RTN_THROW,
+    RTN_UNREACHABLE,
+    RTNH_F_ONLINK,
+    RTPROT_NETWORKD,
+    KernelRoute,
+    NextHop,
 )
-from networkd.kernel.types import RTN_BLACKHOLE, RTN_UNREACHABLE, RTNH_F_ONLINK, RTPROT_NETWORKD, KernelRoute, NextHop
+from tests.kernel.reference_messages import build_address_add, build_address_del, build_route_add, build_route_del
 
 PROBE = Path(__file__).with_name("batch_probe.py")
 ROUTES = [
@@ -65,7 +70,7 @@ BUILDERS = {
 
 
 def pyroute2_bytes(route: KernelRoute, op: Op, seq: int) -> bytes:
-    """What the Netlink (pyroute2) path sends for the same request."""
+    """What pyroute2 sends for the reference message of the same request."""
     request = BUILDERS[op](route)
     msg = to_nlmsg(request)
     msg["header"].update({"type": request.type, "flags": request.flags, "sequence_number": seq, "pid": 0})
@@ -114,13 +119,27 @@ def test_decode_filters_the_protocol_and_the_delete_carries_only_the_key() -> No
     assert deleted == KernelRoute(dst=route.dst, priority=route.priority, scope=255, protocol=RTPROT_NETWORKD)
 
 
-def test_the_builders_refusals_are_kept() -> None:
-    with pytest.raises(ValueError, match="cannot have a gateway"):
-        encode_route(KernelRoute(dst=ip_network("10.0.0.0/8"), type=RTN_BLACKHOLE, oif=2), ADD, 1)
+@pytest.mark.parametrize("op", [ADD, REPLACE_OP])
+@pytest.mark.parametrize("route_type", [RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT, RTN_THROW])
+def test_routes_without_nexthop_refuse_oif_gateway_and_nexthops(route_type: int, op: Op) -> None:
+    dst = ip_network("10.0.0.0/8")
+    for route in (KernelRoute(dst=dst, type=route_type, oif=2),
+                  KernelRoute(dst=dst, type=route_type, gateway=ip_address("10.0.0.1")),
+                  KernelRoute(dst=dst, type=route_type, nexthops=(NextHop(oif=2),))):
+        with pytest.raises(ValueError, match=f"route 10.0.0.0/8 of type {route_type} cannot have a gateway"):
+            encode_route(route, op, 1)
+    assert encode_route(KernelRoute(dst=dst, type=route_type, oif=2), DELETE, 1)  # a delete names the key only
+
+
+def test_bad_nexthops_are_refused() -> None:
+    dst = ip_network("10.0.0.0/8")
     with pytest.raises(ValueError, match="either nexthops or gateway"):
-        encode_route(KernelRoute(dst=ip_network("10.0.0.0/8"), oif=2, nexthops=(NextHop(oif=2),)), ADD, 1)
-    with pytest.raises(ValueError, match="weight"):
-        encode_route(KernelRoute(dst=ip_network("10.0.0.0/8"), nexthops=(NextHop(oif=2, weight=300),)), ADD, 1)
+        encode_route(KernelRoute(dst=dst, oif=2, nexthops=(NextHop(oif=2),)), ADD, 1)
+    with pytest.raises(ValueError, match="either nexthops or gateway"):
+        encode_route(KernelRoute(dst=dst, gateway=ip_address("10.0.0.1"), nexthops=(NextHop(oif=2),)), ADD, 1)
+    for weight in (0, 257):
+        with pytest.raises(ValueError, match=f"nexthop weight {weight} not in 1-256"):
+            encode_route(KernelRoute(dst=dst, nexthops=(NextHop(oif=2, weight=weight),)), ADD, 1)
 
 
 v4 = st.builds(lambda a, n: IPv4Network((a, n), strict=False), st.integers(0, 2**32 - 1), st.integers(0, 32))

@@ -2,7 +2,8 @@
 
 Every link kind is covered, also those this machine's kernel lacks (vlan, bond, dummy, wireguard).
 Each request is also encoded and decoded again through the codec, because pyroute2 silently drops
-attributes it has no name for.
+attributes it has no name for. Addresses and routes: the reference messages test_batch.py checks the
+encoders of `batch` against (reference_messages.py), pinned here attribute by attribute.
 """
 
 from __future__ import annotations
@@ -36,18 +37,13 @@ from networkd.kernel.messages import (
     AttrValue,
     Nest,
     Request,
-    build_address_add,
-    build_address_del,
     build_dump,
     build_link_add,
     build_link_change,
     build_link_del,
     build_link_set,
-    build_route_add,
-    build_route_del,
     build_rule_add,
     build_rule_del,
-    ipv4_broadcast,
 )
 from networkd.kernel.monitor import ALL, kinds_of
 from networkd.kernel.types import (
@@ -78,6 +74,13 @@ from networkd.kernel.types import (
     KernelRoute,
     KernelRule,
     NextHop,
+)
+from tests.kernel.reference_messages import (
+    build_address_add,
+    build_address_del,
+    build_route_add,
+    build_route_del,
+    ipv4_broadcast,
 )
 
 
@@ -485,15 +488,12 @@ def test_address_add_v6_flags_above_8_bits_go_in_ifa_flags() -> None:
     assert_survives_encoding(req)
 
 
-def test_address_explicit_broadcast_and_no_protocol() -> None:
-    req = build_address_add(3, ip_interface("10.1.2.3/24"), broadcast=IPv4Address("10.1.2.128"), protocol=0)
-    assert req.attr("IFA_BROADCAST") == "10.1.2.128"
+def test_address_without_protocol() -> None:
+    req = build_address_add(3, ip_interface("10.1.2.3/24"), protocol=0)
     assert req.attr("IFA_PROTO") is None
 
 
-def test_address_replace_and_delete() -> None:
-    replace = build_address_add(3, ip_interface("10.1.2.3/24"), replace=True)
-    assert (replace.type, replace.flags, replace.op) == (RTM_NEWADDR, REPLACE, "address replace")
+def test_address_delete() -> None:
     delete = build_address_del(3, ip_interface("fd00::3/64"))
     assert (delete.type, delete.flags) == (RTM_DELADDR, REQ)
     assert delete.body.attrs == (("IFA_LOCAL", "fd00::3"), ("IFA_ADDRESS", "fd00::3"))
@@ -555,15 +555,11 @@ def test_onlink_gateway_sets_the_header_flag() -> None:
 
 
 @pytest.mark.parametrize("route_type", [RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT, RTN_THROW])
-def test_routes_without_nexthop_have_no_oif_or_gateway(route_type: int) -> None:
+def test_routes_without_nexthop_carry_the_key_only(route_type: int) -> None:
     req = build_route_add(KernelRoute(dst=ip_network("10.9.0.0/24"), type=route_type, table=100))
     assert req.body.field("type") == route_type
     assert req.body.names() == ("RTA_TABLE", "RTA_DST")
     assert_survives_encoding(req)
-    with pytest.raises(ValueError, match="cannot have a gateway"):
-        build_route_add(KernelRoute(dst=ip_network("10.9.0.0/24"), type=route_type, oif=2))
-    with pytest.raises(ValueError, match="cannot have a gateway"):
-        build_route_add(KernelRoute(dst=ip_network("10.9.0.0/24"), type=route_type, gateway=ip_address("10.0.0.1")))
 
 
 def test_ipv6_route_in_a_big_table_with_src_mtu_and_prefsrc() -> None:
@@ -613,10 +609,6 @@ def test_multipath_route() -> None:
         NextHop(oif=2, gateway=ip_address("10.0.0.1"), weight=3, oif_name="a"),
         NextHop(oif=3, gateway=ip_address("10.1.0.1"), flags=RTNH_F_ONLINK, oif_name="b"),
     )
-    with pytest.raises(ValueError, match="either nexthops or gateway"):
-        build_route_add(KernelRoute(dst=ip_network("10.5.0.0/16"), nexthops=hops, oif=2))
-    with pytest.raises(ValueError, match="weight 0"):
-        build_route_add(KernelRoute(dst=ip_network("10.5.0.0/16"), nexthops=(NextHop(oif=2, weight=0),)))
 
 
 def test_route_delete_names_the_key_type_and_protocol_only() -> None:
