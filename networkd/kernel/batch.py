@@ -26,7 +26,7 @@ import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import Generic, Literal, TypeVar, cast
+from typing import ClassVar, Generic, Literal, Self, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
@@ -375,51 +375,55 @@ class Memo(Generic[T]):
             self.key, self.last = key, {}
 
 
-class RouteSocket(SocketHolder):
-    """A raw rtnetlink socket for route batches and protocol-filtered route dumps: `await RouteSocket.open()`.
+class RawNetlink(SocketHolder):
+    """A raw netlink socket with capped and extended ACKs, in the network namespace of the caller: `await
+    X.open()`. One request at a time; its answers are read from the socket by the caller."""
 
-    One request (a dump or an `apply`) at a time: its answers are read from the socket by the caller.
-    """
+    protocol: ClassVar[int]
+    what: ClassVar[str]  # names the socket in errors
+    options: ClassVar[tuple[int, ...]] = (NETLINK_CAP_ACK, NETLINK_EXT_ACK)
+    rcvbuf: ClassVar[int | None] = None  # bytes asked for the receive buffer (None: the default)
 
     def __init__(self, sock: socket.socket) -> None:
         """Wrap a configured socket; use `open()`."""
         self._sock: socket.socket | None = sock
         self._seq = 0
         self._buffer = bytearray(1 << 16)
-        self._memos: dict[int, Memo[KernelRoute]] = {AF_INET: Memo(), AF_INET6: Memo()}
 
     @classmethod
-    async def open(cls, *, rcvbuf: int = RCVBUF) -> RouteSocket:
-        """Open a socket in the current network namespace, with capped and extended ACKs and strict dumps."""
+    async def open(cls) -> Self:
+        """Open the socket, non-blocking and bound."""
         try:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, cls.protocol)
         except OSError as e:
-            raise KernelError(e.errno or errno.EIO, "open", "rtnetlink route socket") from e
+            raise KernelError(e.errno or errno.EIO, "open", cls.what) from e
         try:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
-            except PermissionError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            for option in (NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
+            if cls.rcvbuf is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, cls.rcvbuf)
+                except PermissionError:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cls.rcvbuf)
+            for option in cls.options:
                 sock.setsockopt(SOL_NETLINK, option, 1)
             sock.setblocking(False)
             sock.bind((0, 0))
         except OSError as e:
             sock.close()
-            raise KernelError(e.errno or errno.EIO, "open", "rtnetlink route socket") from e
+            raise KernelError(e.errno or errno.EIO, "open", cls.what) from e
         return cls(sock)
-
 
     def _socket(self) -> socket.socket:
         if self._sock is None:
-            raise KernelError(errno.EBADF, "use", "closed rtnetlink route socket")
+            raise KernelError(errno.EBADF, "use", f"closed {self.what}")
         return self._sock
 
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
         return self._seq
 
-    async def _recv(self, sock: socket.socket, what: str, op: str) -> memoryview:
+    async def _recv(self, op: str, what: str) -> memoryview:
+        """The next datagram (waiting up to ANSWER_TIMEOUT for one); errors name `op` and `what`."""
+        sock = self._socket()
         while True:
             try:
                 size = sock.recv_into(self._buffer)
@@ -432,6 +436,21 @@ class RouteSocket(SocketHolder):
             except OSError as e:
                 raise KernelError(e.errno or errno.EIO, op, what) from e
             return memoryview(self._buffer)[:size]
+
+
+class RouteSocket(RawNetlink):
+    """A raw rtnetlink socket for route and address batches and protocol-filtered route dumps (strict
+    checking on): `await RouteSocket.open()`."""
+
+    protocol = socket.NETLINK_ROUTE
+    what = "rtnetlink route socket"
+    options = (NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK)
+    rcvbuf = RCVBUF
+
+    def __init__(self, sock: socket.socket) -> None:
+        """Wrap a configured socket; use `open()`."""
+        super().__init__(sock)
+        self._memos: dict[int, Memo[KernelRoute]] = {AF_INET: Memo(), AF_INET6: Memo()}
 
     async def routes(self, protocol: int = RTPROT_NETWORKD) -> list[KernelRoute]:
         """IPv4 and IPv6 routes of `protocol`, every table, without cached/cloned entries."""
@@ -475,7 +494,7 @@ class RouteSocket(SocketHolder):
             interrupted = done = False
             while not done:
                 await anyio.lowlevel.checkpoint()  # one datagram at a time: other controllers run between them
-                datagram = await self._recv(sock, what, "dump")
+                datagram = await self._recv("dump", what)
                 for answer_type, flags, answer_seq, message in split_messages(datagram):
                     if answer_seq != seq:
                         continue  # the tail of an abandoned request
@@ -543,7 +562,7 @@ class RouteSocket(SocketHolder):
         results: list[KernelError | None] = [None] * len(items)
         pending = set(seqs)
         while pending:
-            datagram = await self._recv(sock, f"ACKs of {len(pending)} requests", "batch")
+            datagram = await self._recv("batch", f"ACKs of {len(pending)} requests")
             for msg_type, _, seq, message in split_messages(datagram):
                 if msg_type != NLMSG_ERROR or seq not in pending:
                     continue

@@ -18,18 +18,16 @@ import anyio.lowlevel
 
 from networkd.kernel.batch import (
     _HDR,
-    ANSWER_TIMEOUT,
     DUMP_ATTEMPTS,
-    NETLINK_CAP_ACK,
-    NETLINK_EXT_ACK,
     NLMSG_DONE,
     NLMSG_ERROR,
-    SOL_NETLINK,
+    RawNetlink,
+    _attr,
     _attrs,
     ack_error,
     split_messages,
 )
-from networkd.kernel.closing import AsyncClosing, SocketHolder
+from networkd.kernel.closing import AsyncClosing
 from networkd.kernel.errors import KernelError
 from networkd.kernel.messages import NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST
 from networkd.kernel.wireguard import (
@@ -59,68 +57,27 @@ class UnknownFamily(KernelError):
         self.name = name
 
 
-def _attr(code: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    return struct.pack("=HH", size, code) + payload + bytes(-size % 4)
-
-
-class GenericNetlink(SocketHolder):
+class GenericNetlink(RawNetlink):
     """A raw generic netlink socket: `async with await GenericNetlink.open() as genl: ...`."""
+
+    protocol = NETLINK_GENERIC
+    what = "generic netlink socket"
 
     def __init__(self, sock: socket.socket) -> None:
         """Wrap a configured socket; use `open()`."""
-        self._sock: socket.socket | None = sock
-        self._seq = 0
-        self._buffer = bytearray(1 << 16)
+        super().__init__(sock)
         self._families: dict[str, int] = {}
-
-    @classmethod
-    async def open(cls) -> GenericNetlink:
-        """Open a socket in the current network namespace, with capped and extended ACKs."""
-        try:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
-        except OSError as e:
-            raise KernelError(e.errno or errno.EIO, "open", "generic netlink socket") from e
-        try:
-            for option in (NETLINK_CAP_ACK, NETLINK_EXT_ACK):
-                sock.setsockopt(SOL_NETLINK, option, 1)
-            sock.setblocking(False)
-            sock.bind((0, 0))
-        except OSError as e:
-            sock.close()
-            raise KernelError(e.errno or errno.EIO, "open", "generic netlink socket") from e
-        return cls(sock)
-
-    def _socket(self) -> socket.socket:
-        if self._sock is None:
-            raise KernelError(errno.EBADF, "use", "closed generic netlink socket")
-        return self._sock
 
     def _send(self, message: bytes, op: str, what: str) -> int:
         """Send `message` under a new sequence number (written into its header); returns that number."""
-        self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
+        seq = self._next_seq()
         data = bytearray(message)
-        struct.pack_into("=I", data, 8, self._seq)
+        struct.pack_into("=I", data, 8, seq)
         try:
             self._socket().send(data)
         except OSError as e:
             raise KernelError(e.errno or errno.EIO, op, what) from e
-        return self._seq
-
-    async def _recv(self, op: str, what: str) -> memoryview:
-        sock = self._socket()
-        while True:
-            try:
-                size = sock.recv_into(self._buffer)
-            except BlockingIOError:
-                with anyio.move_on_after(ANSWER_TIMEOUT) as scope:
-                    await anyio.wait_readable(sock)
-                if scope.cancelled_caught:
-                    raise KernelError(errno.ETIMEDOUT, op, what, f"no answer in {ANSWER_TIMEOUT:g}s") from None
-                continue
-            except OSError as e:
-                raise KernelError(e.errno or errno.EIO, op, what) from e
-            return memoryview(self._buffer)[:size]
+        return seq
 
     async def _exchange(self, message: bytes, op: str, what: str) -> tuple[list[bytes], bool]:
         """Send `message` and collect its answers up to the ACK or NLMSG_DONE; (answers, dump interrupted).
