@@ -510,6 +510,24 @@ def _wg_spec(*peers: WireguardPeer) -> LinkSpec:
                     wireguard=WireguardSpec(private_key=PRIV, listen_port=51820, peers=peers))
 
 
+def _second_peer_added_then_restored(devices: dict[str, Any], added: Callable[[], None] = lambda: None
+                                     ) -> Callable[[], bool]:
+    """A converge condition: once wg0 has its second peer (`added` then checks how it came), the peer is
+    removed behind the controller's back; true when it is back."""
+    removed: list[object] = []
+
+    def done() -> bool:
+        peers = devices["wg0"].peers
+        if len(peers) == 2 and not removed:
+            added()
+            devices["wg0"] = dataclasses.replace(devices["wg0"], peers=peers[:1])
+            removed.append(peers[1])
+            return False
+        return bool(removed) and len(peers) == 2
+
+    return done
+
+
 @pytest.mark.anyio
 async def test_wireguard_falls_back_to_wireguard_go_and_keeps_its_config(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
@@ -530,18 +548,13 @@ async def test_wireguard_falls_back_to_wireguard_go_and_keeps_its_config(
     # a peer added: applied in place (the present peer is kept, not replaced); then, with the same
     # controller, a peer removed behind its back is put back at the next poll and logged as drift
     peer2 = WireguardPeer(public_key=PEER2, persistent_keepalive_interval=Duration(seconds=25))
-    state, removed = runtime.state, []
+    state = runtime.state
 
-    def added_then_restored() -> bool:
-        peers = wg.devices["wg0"].peers
-        if len(peers) == 2 and not removed:
-            assert "replace_peers" not in wg.requests[-1] and peers[1].persistent_keepalive == 25
-            wg.devices["wg0"] = dataclasses.replace(wg.devices["wg0"], peers=peers[:1])
-            removed.append(peers[1])
-            return False
-        return bool(removed) and len(peers) == 2
+    def in_place() -> None:
+        assert "replace_peers" not in wg.requests[-1] and wg.devices["wg0"].peers[1].persistent_keepalive == 25
 
-    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, added_then_restored, state, wireguard_go=wg)
+    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, _second_peer_added_then_restored(wg.devices, in_place),
+                   state, wireguard_go=wg)
     assert "configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
     assert "drift: configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
     assert [name for name, _ in fake.calls].count("link_add") == 1  # the device was never re-created
@@ -594,17 +607,9 @@ async def test_kernel_wireguard_configured_over_genetlink_and_drift_repaired(
     assert runtime.restarts.get(NAME, 0) == 0 and "not applied" not in caplog.text
 
     # a peer added; then a peer removed behind the controller's back is put back at the next poll, as drift
-    state, removed = runtime.state, []
-
-    def added_then_restored() -> bool:
-        peers = kwg.devices["wg0"].peers
-        if len(peers) == 2 and not removed:
-            kwg.devices["wg0"] = dataclasses.replace(kwg.devices["wg0"], peers=peers[:1])
-            removed.append(peers[1])
-            return False
-        return bool(removed) and len(peers) == 2
-
-    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, added_then_restored, state, kernel_wireguard=kwg)
+    state = runtime.state
+    await converge(fake, {"wg0": _wg_spec(peer1, peer2)}, _second_peer_added_then_restored(kwg.devices), state,
+                   kernel_wireguard=kwg)
     assert "configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
     assert "drift: configured wireguard wg0: missing peer 7pOT3d1b" in caplog.text
     assert kwg.devices["wg0"].peers[1].persistent_keepalive == 25
