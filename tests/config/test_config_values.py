@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -132,5 +133,15 @@ def test_the_ipv4_prefix_shortcut_reads_what_ipaddress_reads(text: str) -> None:
     except ValueError:
         expected = None
     got = _reader._ipv4_network(text)
-    if got is not None or isinstance(expected, ipaddress.IPv4Network):
-        assert got == expected and (got is None or got.prefixlen == expected.prefixlen)  # type: ignore[union-attr]
+    if got is not None:
+        assert got == expected and got.prefixlen == expected.prefixlen  # type: ignore[union-attr]
+    elif isinstance(expected, ipaddress.IPv4Network):
+        # left to ip_network only what the shortcut is not for: no prefix length, or a netmask
+        assert not re.fullmatch(r"[0-9.]+/[0-9]+", text)
+
+
+def test_the_ipv4_prefix_shortcut_reads_route_destinations() -> None:
+    assert _reader._ipv4_network("100.64.7.9/24") == ipaddress.IPv4Network("100.64.7.0/24")
+    assert _reader._ipv4_network("0.0.0.0/0") == ipaddress.IPv4Network("0.0.0.0/0")
+    assert _reader._ipv4_network("10.0.0.0/08") == ipaddress.IPv4Network("10.0.0.0/8")
+    assert _reader._ipv4_network("fd00::/64") is None and _reader._ipv4_network("10.0.0.1") is None
