@@ -22,13 +22,11 @@ from networkd.kernel.messages import (
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BOND_MODE_ROUNDROBIN, BondOptions, BridgeInfo, KernelLink
 from networkd.kernel.wggo import WireguardGo, resolve_endpoints
-from networkd.kernel.wireguard import differences, uapi_set, validate
+from networkd.kernel.wireguard import WIREGUARD_POLL, differences, uapi_set, validate
 from networkd.resources.base import Resource, Spec
 from networkd.resources.enums import LinkType
 from networkd.resources.link import BondMasterSpec, BridgeMasterSpec, LinkSpec, WireguardSpec
 from networkd.runtime import Context
-
-WIREGUARD_POLL = 5.0  # seconds between checks of WireGuard devices for drift (neither UAPI nor genetlink has events)
 
 
 def find_link(links: Sequence[KernelLink], name: str, *, aliases: bool) -> KernelLink | None:

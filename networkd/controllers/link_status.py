@@ -20,7 +20,7 @@ from networkd.kernel.genetlink import KernelWireguard, UnknownFamily
 from networkd.kernel.netlink import Netlink
 from networkd.kernel.types import BondOptions, KernelLink
 from networkd.kernel.wggo import WireguardGo
-from networkd.kernel.wireguard import WireguardDevice, WireguardError
+from networkd.kernel.wireguard import WIREGUARD_POLL, WireguardDevice, WireguardError
 from networkd.resources.base import Spec
 from networkd.resources.enums import (
     ADLACPActive,
@@ -247,8 +247,6 @@ def wireguard_status(device: WireguardDevice) -> WireguardSpec:
                                   persistent_keepalive_interval=Duration(seconds=p.persistent_keepalive),
                                   allowed_ips=p.allowed_ips) for p in device.peers))
 
-
-WIREGUARD_POLL = 5.0  # seconds between reads of WireGuard devices (their peers' changes make no rtnetlink event)
 
 
 class LinkStatusController(KernelObserver):

@@ -27,6 +27,7 @@ from networkd.resources.link import WireguardPeer, WireguardSpec
 from networkd.resources.values import IPPrefix
 
 KEY_LEN = 32
+WIREGUARD_POLL = 5.0  # seconds between reads of a device: neither UAPI nor genetlink announces its changes
 
 # include/uapi/linux/wireguard.h
 WG_GENL_NAME = "wireguard"
