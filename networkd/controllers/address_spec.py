@@ -133,11 +133,14 @@ class AddressSpecController(Applier[tuple[Netlink, RouteSocket]]):
         for i, refusal in zip(replaced, removed, strict=True):
             results[i] = refusal if refusal is not None and refusal.errno not in NOT_FOUND else (True, False)
         adding = [i for i, result in enumerate(results) if not isinstance(result, KernelError)]
-        added = await batches.apply_addresses([
-            AddressChange("address add", changes[i][0][0], spec.address, flags=int(spec.flags.managed()),
-                          scope=int(spec.scope), priority=spec.priority, protocol=RTPROT_NETWORKD)
-            for i in adding for spec in (changes[i][1],)])
+        added = await batches.apply_addresses([_addition(*changes[i][:2]) for i in adding])
         for i, refusal in zip(adding, added, strict=True):
             outcome = True if refusal is None else False if refusal.errno == errno.EEXIST else refusal
             results[i] = (changes[i][2] is not None, outcome)
         return results
+
+
+def _addition(key: Key, spec: AddressSpec) -> AddressChange:
+    """The add of a spec's address on link `key[0]`, tagged with our protocol."""
+    return AddressChange("address add", key[0], spec.address, flags=int(spec.flags.managed()),
+                         scope=int(spec.scope), priority=spec.priority, protocol=RTPROT_NETWORKD)
