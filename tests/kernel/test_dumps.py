@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nslab import Lab, Node
+from nslab import Lab, Node, wait_for
 
 from networkd.kernel.codec import link_from_msg, to_nlmsg
 from networkd.kernel.dumps import decode_link
@@ -87,6 +87,11 @@ def node(lab: Lab) -> Node:
     node = lab.add_node("k")
     peer = lab.add_node("peer")
     lab.veth(node, peer, "v0", "v1", a_addrs=["10.0.0.1/24", "fd00::1/64"], b_addrs=["10.0.0.2/24", "fd00::2/64"])
+    # the kernel adds v0's link-local address, and each IPv6 address's local route once its DAD is over, on its
+    # own time: wait for that, so that a dump and a later `ip route` see the same routes
+    wait_for(lambda: (a := node.ip_json("-6", "addr", "show", "dev", "v0")[0]["addr_info"])
+             and any(i["scope"] == "link" for i in a) and not any(i.get("tentative") for i in a),
+             timeout=10, what="v0's IPv6 addresses past DAD")
     return node
 
 
