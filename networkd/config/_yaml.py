@@ -51,7 +51,11 @@ class _CoreLoader(yaml.SafeLoader):
 
 def _construct_int(loader: yaml.SafeLoader, node: Node) -> int:
     """Core-schema integer: decimal (leading zeros allowed), 0x hexadecimal or 0o octal."""
-    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    return _core_int(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
+def _core_int(text: str) -> int:
+    """The value of a scalar the core schema's integer pattern matched."""
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
     if digits[:2] in ("0x", "0X"):
@@ -191,8 +195,142 @@ class RawDocument:
     data: object
 
 
+# Characters outside the plain subset anywhere in a text: all but printable ASCII and `\n`.
+_OUTSIDE_PLAIN = re.compile(r"[^\n -~]")
+# Characters of a plain scalar after its first, besides `#` (never after a space or `:`), and spaces and `:`
+# (`:` never before a space, neither at the end).
+_PLAIN_REST = r"-A-Za-z0-9_./+~()=$^;<>@%!&*,?|\[\]{}"
+# One line of the subset: indentation, `- ` entries, a plain key, a value, a comment. The value is quoted
+# (no escapes), `[]`, `{}` or plain: no indicator first (`-` and `:` only before a letter, digit or `_./:`),
+# no `: `, ` #`, quotes, backslashes or backticks, no trailing space or `:`.
+# Groups: indentation, entries, key, quoted scalar or `[]` or `{}`, plain scalar.
+_PLAIN_LINE = re.compile(
+    r"( *)((?:-(?: +|$))*)(?:([A-Za-z_][A-Za-z0-9_./-]*):(?: +|$))?"
+    rf"(?:('[^'\\]*'|\"[^\"\\]*\"|\[\]|\{{\}})|((?:[A-Za-z0-9_./+~(]|[-:](?=[A-Za-z0-9_./:]))"
+    rf"[{_PLAIN_REST}#]*(?:(?: +:*|:+)[{_PLAIN_REST}][{_PLAIN_REST}#]*)*))?"
+    r" *(?:(?<![^ ])#.*)?"
+)
+# First characters of the plain scalars _CoreLoader may resolve to another tag than str (which also have
+# at most one `.`: IPv4 addresses are strings at once).
+_TYPED_FIRST = frozenset(first for first in _BY_FIRST if first)
+_NOT_MINE = object()
+
+
+def _plain_value(text: str) -> object:
+    """A plain scalar as _CoreLoader resolves and constructs it; _NOT_MINE for floats and merge keys."""
+    for tag, regexp in _BY_FIRST.get(text[:1], ()):
+        if regexp.match(text):
+            if tag == _INT:
+                return _core_int(text)
+            if tag == _BOOL:
+                return text[0] in "tT"
+            return None if tag == _NULL else _NOT_MINE
+    return text
+
+
+def _decode_plain(text: str) -> list[RawDocument] | None:
+    """The documents of `text` if it is written in the plain block subset, else None (never an error).
+
+    The subset: printable ASCII lines; comments; `---` between documents (and before the first); block
+    mappings with plain keys, block sequences (`- - a` and `- key: v` too, and a mapping's sequence at
+    the key's column); one-line plain, quoted (no escapes) and `[]`/`{}` values; no empty documents,
+    floats, duplicate keys or nesting deeper than SHALLOW. The result is the pure loader's, line numbers
+    included: the tests compare the two on every example, fixture and generated text.
+    """
+    if not text or _OUTSIDE_PLAIN.search(text) is not None:
+        return None
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    documents: list[RawDocument] = []
+    fullmatch = _PLAIN_LINE.fullmatch
+    root: list[Any] = [None]
+    top: Any = None  # the innermost open collection (dict or list) and its column; the document's: None, -1
+    top_col = -1
+    outer: list[tuple[int, Any]] = []  # the collections around it, innermost last
+    target: Any = root  # where a value on the following lines goes, if deeper than column `after`
+    slot: Any = 0
+    after: int | None = -1
+    after_key = False  # `after` is a key's column: a `- ` there starts its value too
+    start = 0  # the current document's first content line
+    separated = False  # a `---` opened the current document
+    for number, line in enumerate(lines, 1):
+        match = fullmatch(line)
+        if match is None:
+            if line != "---" or (not start and (separated or documents)):
+                return None
+            if start:
+                documents.append(RawDocument(len(documents), start, root[0]))
+                root = target = [None]
+                top, top_col, outer, slot, after, after_key, start = None, -1, [], 0, -1, False, 0
+            separated = True
+            continue
+        indent, dashes, key, other, plain = match.groups()
+        if not dashes and key is None:
+            if other is None and plain is None:
+                continue  # blank or comment
+            return None  # a scalar alone on its line
+        if plain is not None:
+            value: Any = _plain_value(plain) if plain[0] in _TYPED_FIRST and plain.count(".") < 2 else plain
+            if value is _NOT_MINE:
+                return None
+        elif other is not None:
+            value = other[1:-1] if other[0] in "'\"" else [] if other == "[]" else {}
+        else:
+            value = _NOT_MINE
+        if not start:
+            start = number
+        column = len(indent)
+        if after is not None and (column > after or (column == after and after_key and dashes)):
+            node: Any = [] if dashes else {}
+            target[slot] = node
+            outer.append((top_col, top))
+            top, top_col = node, column
+        else:
+            while top_col > column:
+                top_col, top = outer.pop()
+            if not dashes and top_col == column and type(top) is list:
+                top_col, top = outer.pop()  # a mapping's sequence at the key's column ends at the next key
+            if top_col != column or (type(top) is list) != bool(dashes):
+                return None
+        after = None
+        if dashes:
+            offset = dashes.find("-", 1)
+            while offset > 0:
+                inner: list[Any] = []
+                top.append(inner)
+                outer.append((top_col, top))
+                top, top_col = inner, column + offset
+                offset = dashes.find("-", offset + 1)
+            if key is not None:
+                mapping: dict[str, Any] = {}
+                top.append(mapping)
+                outer.append((top_col, top))
+                top, top_col = mapping, column + len(dashes)
+            elif value is _NOT_MINE:
+                top.append(None)
+                target, slot, after, after_key = top, len(top) - 1, top_col, False
+            else:
+                top.append(value)
+        if len(outer) > SHALLOW:
+            return None
+        if key is not None:
+            if key in top or (key[0] in _TYPED_FIRST and _plain_value(key) is not key):
+                return None
+            top[key] = None if value is _NOT_MINE else value
+            if value is _NOT_MINE:
+                target, slot, after, after_key = top, key, top_col, True
+    if not start:
+        return None
+    documents.append(RawDocument(len(documents), start, root[0]))
+    return documents
+
+
 def decode_stream(text: str) -> tuple[list[RawDocument], FieldError | None]:
     """Decode every document of `text`; on a YAML error return the documents before it and the error."""
+    documents = _decode_plain(text)
+    if documents is not None:
+        return documents, None
     if _FAST_LOADER is not None and _shallow(text):
         documents, error = _decode(text, _FAST_LOADER)
         if error is None:
