@@ -4,11 +4,15 @@ PyYAML speaks YAML 1.1, where `off`, `yes` and `on` are booleans, `1:30` is an i
 a date. Talos writes `auto: off` and MAC addresses unquoted, so the loader here keeps only the core
 schema's implicit types: null, true/false, decimal/0x/0o integers and floats. Everything else is a string.
 
-libyaml's scanner, parser and composer (PyYAML's C extension) feed PyYAML's own constructors, so the schema and
-the duplicate-key check stay the pure loader's; on any error the text is decoded again by the pure loader, whose
-messages the errors report. The C composer recurses in C without a depth guard, so it only gets texts whose
-nesting is provably shallow (`_shallow`); deeper ones go to the pure loader, whose composer's recursion limit
-refuses them. Without the extension only the pure loader runs.
+Configurations are mostly written in a plain subset of block YAML (keys, `- ` entries, one-line scalars),
+which `_decode_plain` reads line by line, several times faster than libyaml's composer builds its nodes; it
+gives the pure loader's documents, or None for any text it is not sure of, and never an error.
+
+Other texts go to libyaml's scanner, parser and composer (PyYAML's C extension) feeding PyYAML's own
+constructors, so the schema and the duplicate-key check stay the pure loader's; on any error the text is
+decoded again by the pure loader, whose messages the errors report. The C composer recurses in C without a
+depth guard, so it only gets texts whose nesting is provably shallow (`_shallow`); deeper ones go to the
+pure loader, whose composer's recursion limit refuses them. Without the extension only the pure loader runs.
 """
 
 from __future__ import annotations
@@ -200,12 +204,13 @@ _OUTSIDE_PLAIN = re.compile(r"[^\n -~]")
 # Characters of a plain scalar after its first, besides `#` (never after a space or `:`), and spaces and `:`
 # (`:` never before a space, neither at the end).
 _PLAIN_REST = r"-A-Za-z0-9_./+~()=$^;<>@%!&*,?|\[\]{}"
-# One line of the subset: indentation, `- ` entries, a plain key, a value, a comment. The value is quoted
+# One line of the subset: indentation, `- ` entries, a plain key (short: YAML's simple keys end within 1,024
+# characters), a value, a comment. The value is quoted
 # (no escapes), `[]`, `{}` or plain: no indicator first (`-` and `:` only before a letter, digit or `_./:`),
 # no `: `, ` #`, quotes, backslashes or backticks, no trailing space or `:`.
 # Groups: indentation, entries, key, quoted scalar or `[]` or `{}`, plain scalar.
 _PLAIN_LINE = re.compile(
-    r"( *)((?:-(?: +|$))*)(?:([A-Za-z_][A-Za-z0-9_./-]*):(?: +|$))?"
+    r"( *)((?:-(?: +|$))*)(?:([A-Za-z_][A-Za-z0-9_./-]{0,127}):(?: +|$))?"
     rf"(?:('[^'\\]*'|\"[^\"\\]*\"|\[\]|\{{\}})|((?:[A-Za-z0-9_./+~(]|[-:](?=[A-Za-z0-9_./:]))"
     rf"[{_PLAIN_REST}#]*(?:(?: +:*|:+)[{_PLAIN_REST}][{_PLAIN_REST}#]*)*))?"
     r" *(?:(?<![^ ])#.*)?"
@@ -217,11 +222,14 @@ _NOT_MINE = object()
 
 
 def _plain_value(text: str) -> object:
-    """A plain scalar as _CoreLoader resolves and constructs it; _NOT_MINE for floats and merge keys."""
+    """A plain scalar as _CoreLoader resolves and constructs it; _NOT_MINE for floats, merge keys, huge ints."""
     for tag, regexp in _BY_FIRST.get(text[:1], ()):
         if regexp.match(text):
             if tag == _INT:
-                return _core_int(text)
+                try:
+                    return _core_int(text)
+                except ValueError:  # more digits than int() converts: the pure loader's error
+                    return _NOT_MINE
             if tag == _BOOL:
                 return text[0] in "tT"
             return None if tag == _NULL else _NOT_MINE

@@ -156,7 +156,8 @@ def test_dumped_data_agrees_or_is_left_to_libyaml(data: list[object], indent: in
         "'a': 1\n", "a: 'it''s'\n", 'a: "x\\ty"\n', "a: 'x\n  y'\n", "a: b: c\n", "a: b:\n", "a: -\n", "a: - b\n",
         "a: :\n", "a: 'x'#c\n", "a: #c\n  b\n", "scalar\n", "- a\nb: 1\n", "a: 1\n- b\n", "  a: 1\nb: 2\n",
         "a: @x\n", "a: `x\n", "a: %x\n", "a: ?x\n", "a: x y :\n",
-        "a:\n" + "- " * (_yaml.SHALLOW + 1) + "x\n",
+        "a:\n" + "- " * (_yaml.SHALLOW + 1) + "x\n", "k" * 1100 + ": 1\n", "- " + "k" * 1020 + ": 1\n",
+        "a: " + "1" * 5000 + "\n",
     ],
     ids=lambda text: repr(text)[:40],
 )  # fmt: skip
