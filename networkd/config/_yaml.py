@@ -205,9 +205,9 @@ _OUTSIDE_PLAIN = re.compile(r"[^\n -~]")
 # (`:` never before a space, neither at the end).
 _PLAIN_REST = r"-A-Za-z0-9_./+~()=$^;<>@%!&*,?|\[\]{}"
 # One line of the subset: indentation, `- ` entries, a plain key (short: YAML's simple keys end within 1,024
-# characters), a value, a comment. The value is quoted
-# (no escapes), `[]`, `{}` or plain: no indicator first (`-` and `:` only before a letter, digit or `_./:`),
-# no `: `, ` #`, quotes, backslashes or backticks, no trailing space or `:`.
+# characters), a value, a comment. The value is quoted (no escapes), `[]`, `{}` or plain: no indicator first
+# (`-` and `:` only before a letter, digit or `_./:`), no `: `, ` #`, quotes, backslashes or backticks, no
+# trailing space or `:`.
 # Groups: indentation, entries, key, quoted scalar or `[]` or `{}`, plain scalar.
 _PLAIN_LINE = re.compile(
     r"( *)((?:-(?: +|$))*)(?:([A-Za-z_][A-Za-z0-9_./-]{0,127}):(?: +|$))?"

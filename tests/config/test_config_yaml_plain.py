@@ -136,11 +136,19 @@ documents = st.recursive(
 )
 
 
+# What may follow a line of an emitter's text: a trailing comment, a comment line, a blank line.
+DECORATIONS = ["", "", "", " # c", "  #c", "\n# c", "\n", "\n      # c"]
+
+
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(documents, min_size=1, max_size=3), st.integers(min_value=1, max_value=4), st.booleans())
-def test_dumped_data_agrees_or_is_left_to_libyaml(data: list[object], indent: int, start: bool) -> None:
-    """Texts as a YAML emitter writes them (block style): realistic indentation and quoting."""
+@given(st.lists(documents, min_size=1, max_size=3), st.integers(min_value=1, max_value=4), st.booleans(), st.data())
+def test_dumped_data_agrees_or_is_left_to_libyaml(
+    data: list[object], indent: int, start: bool, draw: st.DataObject
+) -> None:
+    """Texts as a YAML emitter writes them (block style: realistic indentation and quoting), comments added."""
     text = yaml.safe_dump_all(data, default_flow_style=False, indent=indent, explicit_start=start, sort_keys=False)
+    if draw.draw(st.booleans()):
+        text = "".join(line + draw.draw(st.sampled_from(DECORATIONS)) + "\n" for line in text.split("\n")[:-1])
     event("accepted" if _agrees(text) else "left to libyaml")
 
 
