@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import grpc
-
 if TYPE_CHECKING:
+    import grpc
+
     from networkd.api.gen.cosi.state_pb2_grpc import StateStub
     from networkd.api.gen.networkd.machine_pb2_grpc import MachineStub
 
@@ -72,21 +72,30 @@ def load_context(path: Path, name: str | None) -> Context:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A channel factory and the name shown in the NODE column."""
+    """A channel factory and the name shown in the NODE column; `socket` is set for a Unix socket target."""
 
     node: str
     channel: Callable[[], grpc.Channel]
+    socket: Path | None = None
+
+
+def _unix_channel(path: Path) -> grpc.Channel:
+    import grpc  # here and below only: `netctl apply-config` on a socket goes without it (networkd.cli.h2)
+
+    return grpc.insecure_channel(f"unix:{path}")
 
 
 def targets(socket: Path | None, endpoints: list[str], config: Path | None, context: str | None) -> list[Target]:
     """Where to connect, in failover order."""
     if socket is not None or (not endpoints and config is None and not default_config_path().exists()):
         path = socket or DEFAULT_SOCKET
-        return [Target("", lambda: grpc.insecure_channel(f"unix:{path}"))]
+        return [Target("", lambda: _unix_channel(path), path)]
     ctx = load_context(config or default_config_path(), context)
     eps = endpoints or list(ctx.endpoints)
     if not eps:
         raise ClientError("no endpoints: pass -e HOST[:PORT] or set endpoints in the netctl config context")
+    import grpc
+
     creds = grpc.ssl_channel_credentials(root_certificates=ctx.ca, private_key=ctx.key, certificate_chain=ctx.crt)
     out = []
     for ep in eps:
@@ -130,8 +139,15 @@ class Client:
         """NODE column value of the target in use."""
         return self._current[0].node if self._current else ""
 
+    @property
+    def unix_socket(self) -> Path | None:
+        """The socket's path when the one target is a Unix socket."""
+        return self._targets[0].socket if len(self._targets) == 1 else None
+
     def call(self, fn: Callable[[Stubs], T]) -> T:
         """Run `fn` with the stubs of the first target that answers."""
+        import grpc
+
         errors = []
         order = [self._current[0]] if self._current else self._targets
         for t in order:
@@ -160,6 +176,7 @@ class Client:
                 return call, []
 
         call, first = self.call(open_)
+        import grpc
 
         def messages() -> Iterator[Any]:
             yield from first
