@@ -9,6 +9,7 @@ import pytest
 import yaml
 from nslab import Lab, wait_for
 from nslab.daemon import Networkd
+from nslab.lab import Node
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -86,3 +87,55 @@ def test_invalid_config_lists_every_error_and_applies_nothing(daemon: Networkd, 
 def test_unsupported_mode_is_refused(daemon: Networkd) -> None:
     out = daemon.netctl("apply-config", "-f", str(EXAMPLES / "node2.yaml"), "--mode", "reboot", check=False)
     assert out.returncode == 1 and "mode 'reboot' is not supported" in out.stderr
+
+
+SMALL = "apiVersion: v1alpha1\nkind: LinkConfig\nname: eth0\naddresses:\n  - address: 10.60.0.1/16\n"
+
+
+def _big_config(routes: int, bad_route: int | None = None) -> str:
+    """eth0 with an address and `routes` routes via a gateway on it, padded with comments past 1 MB (as long
+    configs are): the request takes many frames and waits on the daemon's flow-control windows."""
+    lines = [*SMALL.splitlines(), "routes:"]
+    for i in range(routes):
+        dst = "100.64.300.0/24" if i == bad_route else f"100.{64 + (i >> 8)}.{i & 255}.0/24"
+        lines += [f"  - destination: {dst}", "    gateway: 10.60.0.254"]
+    lines += [f"# {i:07d} padding comment, the kind of note a large generated configuration carries" for i in
+              range(12_000)]
+    text = "\n".join(lines) + "\n"
+    assert len(text) > 1 << 20
+    return text
+
+
+def _eth0_node(lab: Lab) -> tuple[Node, Networkd]:
+    """A node whose eth0 (a veth to a peer, so it has carrier) has 10.60.0.1/16 from the daemon's config."""
+    node = lab.add_node("n1")
+    lab.veth(node, lab.add_node("peer"), b_addrs=["10.60.0.254/16"])
+    d = Networkd(node, config=SMALL).start()
+    wait_for(lambda: "10.60.0.1" in str(node.ip_json("addr", "show", "eth0")), timeout=10, what="eth0 address")
+    return node, d
+
+
+def _route_dsts(node: Node) -> set[str]:
+    return {r["dst"] for r in node.ip_json("route", "show", "proto", "78") if r.get("dev") == "eth0"}
+
+
+def test_config_over_1mb_applies_through_flow_control(lab: Lab, tmp_path: Path) -> None:
+    node, d = _eth0_node(lab)
+    big = tmp_path / "big.yaml"
+    big.write_text(_big_config(3000))
+    out = d.netctl("apply-config", "-f", str(big), "--mode", "no-reboot", timeout=60)
+    assert out.stdout == "Applied configuration without a reboot\n", out.stdout
+    want = {f"100.{64 + (i >> 8)}.{i & 255}.0/24" for i in range(3000)}
+    wait_for(lambda: _route_dsts(node) == want, timeout=30, what="3000 routes via eth0 in the kernel")
+    assert (d.state_dir / "config.yaml").read_bytes() == big.read_bytes()  # every byte arrived, in order
+
+
+def test_invalid_config_over_1mb_is_refused_by_field_path(lab: Lab, tmp_path: Path) -> None:
+    node, d = _eth0_node(lab)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_big_config(3000, bad_route=2999))
+    out = d.netctl("apply-config", "-f", str(bad), "--mode", "no-reboot", check=False, timeout=60)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith("netctl: invalid_argument: ")
+    assert "documents[0](LinkConfig eth0).routes[2999].destination: '100.64.300.0/24'" in out.stderr
+    assert not _route_dsts(node) and not (d.state_dir / "config.yaml").exists()
