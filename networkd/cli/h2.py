@@ -100,6 +100,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DEFAULT_WINDOW = 65535
 DEFAULT_MAX_FRAME = 16384
 MAX_WINDOW = 2**31 - 1
+STREAM_MASK = 0x7FFFFFFF  # a stream id without the reserved bit
 ERROR_NAMES = ("NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
                "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
                "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED")
@@ -144,7 +145,7 @@ class FrameReader:
             if len(self._buf) - pos < 9 + size:
                 break
             head = self._buf[pos:pos + 9]
-            frames.append(Frame(head[3], head[4], int.from_bytes(head[5:9], "big") & MAX_WINDOW,
+            frames.append(Frame(head[3], head[4], int.from_bytes(head[5:9], "big") & STREAM_MASK,
                                 bytes(self._buf[pos + 9:pos + 9 + size])))
             pos += 9 + size
         del self._buf[:pos]
@@ -516,7 +517,8 @@ class UnaryCall:
         if len(f.payload) < 8:
             raise H2Error("the daemon sent a malformed GOAWAY")
         last, code = struct.unpack_from(">II", f.payload)
-        if code or (last & MAX_WINDOW) < 1:  # NO_ERROR with our stream below `last`: it is still answered
+        # NO_ERROR with our stream at or below `last`: it is still answered; after the reply nothing matters
+        if not self.done and (code or (last & STREAM_MASK) < 1):
             debug = f.payload[8:].decode(errors="replace")
             raise H2Error(f"the daemon closed the connection (GOAWAY {error_name(code)}"
                           f"{': ' + debug if debug else ''})")
@@ -524,7 +526,7 @@ class UnaryCall:
     def _on_window_update(self, f: Frame) -> None:
         if len(f.payload) != 4:
             raise H2Error("the daemon sent a malformed WINDOW_UPDATE")
-        increment = int.from_bytes(f.payload, "big") & MAX_WINDOW
+        increment = int.from_bytes(f.payload, "big") & STREAM_MASK  # the reserved bit dropped
         if not increment:
             raise H2Error("the daemon sent a WINDOW_UPDATE of 0")
         if f.stream == 0:

@@ -226,3 +226,11 @@ def test_end_without_trailers_and_early_close() -> None:
         call.receive(h2.encode_frame(h2.DATA, h2.END_STREAM, 1, bytes(5)))
     with pytest.raises(h2.RpcError, match=r"^unavailable: the daemon closed the connection before it answered$"):
         h2.UnaryCall("/a.B/C", b"hi").closed()
+
+
+def test_goaway_after_the_reply_is_ignored() -> None:
+    call = h2.UnaryCall("/a.B/C", b"hi")
+    call.receive(_server_headers(*OK_HEADERS, (b"grpc-status", b"5"), (b"grpc-message", b"gone"), end=True)
+                 + h2.encode_frame(h2.GOAWAY, 0, 0, struct.pack(">II", 0, 2)))
+    with pytest.raises(h2.RpcError, match=r"^not_found: gone$"):
+        call.response()
