@@ -3,6 +3,7 @@ Appendix C, and the call's state machine on scripted frames (windows, frame size
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 import grpc
@@ -234,3 +235,26 @@ def test_goaway_after_the_reply_is_ignored() -> None:
                  + h2.encode_frame(h2.GOAWAY, 0, 0, struct.pack(">II", 0, 2)))
     with pytest.raises(h2.RpcError, match=r"^not_found: gone$"):
         call.response()
+
+
+@given(st.binary(max_size=200))
+def test_any_header_block_decodes_or_names_its_error(block: bytes) -> None:
+    with contextlib.suppress(h2.H2Error):
+        h2.HpackDecoder().decode(block)
+
+
+frames = st.builds(h2.encode_frame, st.integers(0, 10), st.integers(0, 255), st.integers(0, 2),
+                   st.one_of(st.binary(max_size=40), st.just(hpack.Encoder().encode([*OK_HEADERS]))))
+
+
+@given(st.lists(frames, max_size=8))
+def test_any_frames_end_in_a_reply_or_a_named_error(wire: list[bytes]) -> None:
+    """What the daemon sends either completes the call or raises H2Error/RpcError, never anything else."""
+    call = h2.UnaryCall("/a.B/C", b"hi")
+    with contextlib.suppress(h2.H2Error, h2.RpcError):
+        call.receive(b"".join(wire))
+        call.outgoing()
+        if call.done:
+            call.response()
+        else:
+            call.closed()
