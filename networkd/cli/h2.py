@@ -23,7 +23,7 @@ from pathlib import Path
 STATUS_NAMES = ("ok", "cancelled", "unknown", "invalid_argument", "deadline_exceeded", "not_found", "already_exists",
                 "permission_denied", "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
                 "unimplemented", "internal", "unavailable", "data_loss", "unauthenticated")
-UNKNOWN, UNAVAILABLE = 2, 14
+UNAVAILABLE = 14
 
 # networkd.v1.ApplyMode (machine.proto) by the name netctl's --mode gives, upper case with underscores
 APPLY_MODES = {"AUTO": 0, "NO_REBOOT": 1, "TRY": 2, "REBOOT": 3, "STAGED": 4}
