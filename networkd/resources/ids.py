@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from networkd.resources.enums import ConfigLayer, Family, Operator, RoutingTable
 from networkd.resources.network import OperatorSpec, ProbeSpec
-from networkd.resources.values import IPAddr, IPInterface, IPPrefix
+from networkd.resources.values import IPAddr, IPInterface, IPPrefix, addr_text, prefix_text
 
 HOSTNAME_ID = "hostname"
 RESOLVER_ID = "resolvers"
@@ -48,8 +48,8 @@ def route_id(
     prefix = "" if table == RoutingTable.MAIN else f"{table}/"
     if family == Family.INET6:
         prefix += f"{out_link_name}/"
-    gw = "" if gateway is None else str(gateway)
-    dst = "" if destination is None else str(destination)
+    gw = "" if gateway is None else addr_text(gateway)
+    dst = "" if destination is None else prefix_text(destination)
     return f"{prefix}{family}/{gw}/{dst}/{priority}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
+from socket import inet_ntoa
 from typing import Any, SupportsIndex
 
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -15,6 +16,18 @@ IPPrefix = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 """An address with its prefix length (`172.20.0.2/24`), as addresses are keyed and shown."""
+
+
+def addr_text(addr: IPAddr) -> str:
+    """`str(addr)`, twice as fast for IPv4 (a configuration's 10,000 routes make 20,000 route ids)."""
+    return inet_ntoa(addr.packed) if addr.version == 4 else str(addr)
+
+
+def prefix_text(prefix: IPPrefix) -> str:
+    """`str(prefix)`, twice as fast for IPv4."""
+    if prefix.version == 4:
+        return f"{inet_ntoa(prefix.network_address.packed)}/{prefix.prefixlen}"
+    return str(prefix)
 
 
 class HardwareAddr(bytes):

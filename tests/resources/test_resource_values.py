@@ -3,11 +3,13 @@
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from networkd.resources.base import to_plain
 from networkd.resources.enums import ConfigLayer, Scope
 from networkd.resources.link import BridgeMasterSpec, STPSpec
-from networkd.resources.values import Duration, HardwareAddr, is_zero
+from networkd.resources.values import Duration, HardwareAddr, addr_text, is_zero, prefix_text
 
 
 def test_hardware_addr() -> None:
@@ -43,3 +45,11 @@ def test_is_zero() -> None:
     for value in (1, "x", True, (0,), ConfigLayer.CMDLINE, ipaddress.ip_address("0.0.0.0"),
                   BridgeMasterSpec(stp=STPSpec(enabled=True))):
         assert not is_zero(value), value
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 32), st.integers(0, 2**128 - 1), st.integers(0, 128))
+def test_address_and_prefix_texts_are_str(v4: int, len4: int, v6: int, len6: int) -> None:
+    for addr, prefix in ((ipaddress.IPv4Address(v4), ipaddress.IPv4Network((v4, len4), strict=False)),
+                         (ipaddress.IPv6Address(v6), ipaddress.IPv6Network((v6, len6), strict=False))):
+        assert addr_text(addr) == str(addr)
+        assert prefix_text(prefix) == str(prefix)
