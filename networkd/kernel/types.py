@@ -11,6 +11,8 @@ import socket
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
+from networkd.fastinit import fast_init
+
 IPAddress = IPv4Address | IPv6Address
 IPInterface = IPv4Interface | IPv6Interface
 IPNetwork = IPv4Network | IPv6Network
@@ -233,6 +235,7 @@ class NextHop:
     oif_name: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class KernelRoute:
     """A route (RTM_NEWROUTE). Identity, as in the kernel: family, table, dst, priority, tos.

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar
 
+from networkd.fastinit import fast_init
+
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
@@ -22,6 +24,7 @@ class Phase(enum.Enum):
     TEARING_DOWN = "tearingDown"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Metadata:
     """Metadata of a resource: (namespace, type, id) is its key."""
@@ -54,6 +57,7 @@ class Spec:
 S = TypeVar("S", bound=Spec, covariant=True)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Resource(Generic[S]):
     """A resource: metadata plus a typed, frozen spec."""
@@ -148,6 +152,8 @@ def resource_type(
             sensitive=sensitive,
         )
         cls.TYPE = rt
+        if dataclasses.is_dataclass(cls):
+            fast_init(cls)  # specs are frozen, slotted dataclasses (or plain classes)
         REGISTRY[type] = rt
         return cls
 

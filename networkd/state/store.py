@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
+from networkd.fastinit import fast_init
 from networkd.resources.base import EMPTY, Metadata, Phase, Resource, Spec
 
 Key = tuple[str, str]
@@ -49,6 +50,7 @@ class EventType(enum.IntEnum):
     ERRORED = 4
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """One watch event; `resource` is the new state (the last state for DESTROYED)."""
