@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import errno
 import json
+import socket
 import struct
 import sys
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,15 +30,17 @@ from networkd.kernel.batch import (
     REPLACE_OP,
     AddressChange,
     Op,
+    RouteSocket,
     ack_error,
     decode_route,
     encode_address,
     encode_dump,
     encode_route,
     split_messages,
+    without_ack,
 )
 from networkd.kernel.codec import to_nlmsg
-from networkd.kernel.messages import RTM_GETROUTE
+from networkd.kernel.messages import NLM_F_ACK, RTM_GETROUTE
 from networkd.kernel.types import (
     RTN_BLACKHOLE,
     RTN_PROHIBIT,
@@ -189,6 +193,50 @@ def test_acks_are_read_with_their_errors_and_extended_messages() -> None:
     assert found == [(5, (0, "")), (6, (errno.EEXIST, "File exists")),
                      (7, (errno.ENETUNREACH, "Nexthop has invalid gateway"))]
     assert list(split_messages(memoryview(datagram[:-4])))[-1][2] == 6  # a truncated last message is dropped
+
+
+@given(st.sampled_from(ROUTES), st.sampled_from([ADD, REPLACE_OP, DELETE]), st.integers(0, 2**32 - 1))
+def test_without_ack_clears_only_the_ack_flag(route: KernelRoute, op: Op, seq: int) -> None:
+    message = encode_route(route, op, seq)
+    stripped = without_ack(message)
+    (flags,) = struct.unpack_from("=H", message, 6)
+    assert flags & NLM_F_ACK
+    assert struct.unpack_from("=H", stripped, 6) == (flags & ~NLM_F_ACK,)
+    assert stripped[:6] == message[:6] and stripped[8:] == message[8:]
+
+
+def test_a_batch_asks_an_ack_of_its_last_request_only_and_maps_each_error_to_its_request() -> None:
+    """A fake kernel on a socket pair answers as rtnetlink does: errors always, an ACK only when asked for."""
+    ours, kernel = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    routes = [KernelRoute(dst=ip_network(f"10.{9 + i // 256}.{i % 256}.0/24"), oif=2) for i in range(BATCH + 3)]
+    failing = {1: errno.ENETUNREACH, BATCH - 1: errno.EEXIST, BATCH + 2: errno.ESRCH}  # a batch's last too
+    asked: list[list[bool]] = []
+
+    def answer() -> None:
+        for _ in range(2):  # two sendmsgs: BATCH requests, then 3
+            data = kernel.recv(1 << 20)
+            messages = list(split_messages(memoryview(data)))
+            asked.append([bool(flags & NLM_F_ACK) for _, flags, _, _ in messages])
+            for _, flags, seq, _ in messages:
+                index = seq - 1
+                if index in failing or flags & NLM_F_ACK:
+                    kernel.send(error_message(failing.get(index, 0), seq))
+
+    async def main() -> list[Any]:
+        ours.setblocking(False)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(anyio.to_thread.run_sync, answer)
+            results = await RouteSocket(ours).apply([(ADD, route) for route in routes])
+        return results
+
+    try:
+        results = anyio.run(main)
+    finally:
+        ours.close()
+        kernel.close()
+    assert asked == [[False] * (BATCH - 1) + [True], [False, False, True]]
+    assert {i: r.errno for i, r in enumerate(results) if r is not None} == failing
+    assert "10.9.1.0/24" in str(results[1])
 
 
 def test_dump_request_names_family_and_protocol_only() -> None:
