@@ -13,7 +13,7 @@ from typing import Any, cast
 import anyio
 import pytest
 
-from networkd.kernel.monitor import ALL, Monitor
+from networkd.kernel.monitor import ALL, MAX_READS, Monitor
 
 
 def header(msg_type: int) -> bytes:
@@ -61,6 +61,27 @@ def test_first_item_is_everything_then_coalesced_kinds() -> None:
         await monitor.close()
         with pytest.raises(StopAsyncIteration):
             await anext(monitor)
+        writer.close()
+
+    anyio.run(scenario, backend="asyncio")
+
+
+def test_a_long_burst_is_reported_in_parts_as_it_is_read() -> None:
+    """A consumer waiting for the changes to pause must not see a silence while the monitor drains a burst."""
+
+    async def scenario() -> None:
+        reader, writer = pair()
+        monitor = Monitor(reader, rcvbuf=0, settle=0)
+        await anext(monitor)
+        for _ in range(MAX_READS + 10):
+            writer.send(header(24))  # RTM_NEWROUTE
+        with anyio.fail_after(2):
+            assert await anext(monitor) == {"route"}  # the first MAX_READS
+            assert await anext(monitor) == {"route"}  # the other 10, without anything new written
+        with anyio.move_on_after(0.05) as scope:
+            await anext(monitor)
+        assert scope.cancelled_caught  # nothing left
+        await monitor.close()
         writer.close()
 
     anyio.run(scenario, backend="asyncio")
