@@ -57,7 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns-fixtures"))
 
 from nslab import Lab
-from nslab.daemon import BIN, Networkd
+from nslab.daemon import BIN, Networkd, compile_bytecode
 from nslab.lab import Node
 
 SYSTEMD_NETWORKD = "/lib/systemd/systemd-networkd"
@@ -572,6 +572,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write every run's figures here")
     ap.add_argument("--logs", type=Path, help="copy the daemons' logs here before each lab is removed")
     ns = ap.parse_args()
+    compile_bytecode()
     if os.geteuid() != 0:
         raise SystemExit("run as root (lab namespaces)")
     a = Args(ns.addresses, ns.routes, ns.trials, ns.poll, ns.timeout, ns.profile)

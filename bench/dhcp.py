@@ -439,6 +439,9 @@ def main() -> int:
     Sdnd.send_decline = a.sdnd_send_decline
 
     from nslab import Lab, wait_for
+    from nslab.daemon import compile_bytecode
+
+    compile_bytecode()
 
     with Lab() as lab:
         lan = lab.lan(["ours", "sdnd", "dhcl"], upstream=True)

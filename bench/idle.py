@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns-fixtures"))
 
 from nslab import Lab
-from nslab.daemon import Networkd
+from nslab.daemon import Networkd, compile_bytecode
 
 
 def _status_file(path: Path) -> dict[str, str]:
@@ -48,6 +48,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     a = ap.parse_args()
+    compile_bytecode()
     with Lab() as lab:
         node = lab.add_node("idle")
         d = Networkd(node).start()

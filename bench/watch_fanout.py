@@ -176,6 +176,7 @@ async def h2_watchers(socket_path: str, watchers: int, events: int, req: Any, re
 def main() -> int:
     """Run server and client in a lab node; print the figures."""
     from nslab import Lab
+    from nslab.daemon import compile_bytecode
     from nslab.wait import wait_for
 
     ap = argparse.ArgumentParser()
@@ -199,6 +200,7 @@ def main() -> int:
         ap.error(f"--watchers and --events must be at least 1, got {a.watchers} and {a.events}")
     if not 1 <= a.client_procs <= a.watchers:
         ap.error(f"--client-procs must be between 1 and --watchers ({a.watchers}), got {a.client_procs}")
+    compile_bytecode()
     with Lab() as lab:
         node = lab.add_node("bench")
         sock = node.dir / "bench.sock"

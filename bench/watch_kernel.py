@@ -51,7 +51,7 @@ def watcher(socket_path: str, trials: int) -> None:
 def main() -> int:
     """Run the daemon and the watcher in a lab node; print p50/p99."""
     from nslab import Lab
-    from nslab.daemon import Networkd
+    from nslab.daemon import Networkd, compile_bytecode
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=50)
@@ -60,6 +60,7 @@ def main() -> int:
     if a.socket:
         watcher(a.socket, a.trials)
         return 0
+    compile_bytecode()
     with Lab() as lab:
         n1, n2 = lab.add_node("n1"), lab.add_node("n2")
         lab.veth(n1, n2)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns-fixtures"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nslab import Lab, wait_for
-from nslab.daemon import Networkd
+from nslab.daemon import Networkd, compile_bytecode
 from nslab.host import netns_pids
 
 from tests.e2e.test_wireguard_link import _config, _dump, _keypair
@@ -36,6 +36,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args()
+    compile_bytecode()
     with Lab() as lab, tempfile.TemporaryDirectory() as tmp:
         n1, n2 = lab.add_node("n1"), lab.add_node("n2")
         lab.lan([n1, n2])
