@@ -30,9 +30,11 @@ import errno
 import logging
 import socket
 import struct
+import time
 from typing import Literal
 
 import anyio
+import anyio.lowlevel
 
 from networkd.kernel.closing import SocketHolder
 from networkd.kernel.errors import KernelError
@@ -45,7 +47,8 @@ ALL: Changes = frozenset(("link", "address", "route", "rule"))
 
 RCVBUF = 16 << 20  # bytes asked for; the kernel doubles it for bookkeeping (getsockopt shows 32 MiB)
 SETTLE = 0.0  # seconds to wait after the first event of a batch (0: report at once; consumers coalesce)
-MAX_READS = 256  # datagrams read before their kinds are reported (and the event loop runs others)
+MAX_READS = 256  # datagrams read before yielding to the event loop
+REPORT_EVERY = 0.02  # seconds: a burst read for longer is reported in parts (consumers' quiet periods are 50 ms)
 
 SO_RCVBUFFORCE = 33  # asm-generic/socket.h; needs CAP_NET_ADMIN
 # rtnetlink multicast groups (rtnetlink.h enum rtnetlink_groups); bit (group - 1) of the bind mask.
@@ -160,25 +163,31 @@ class Monitor(SocketHolder):
                 return frozenset(kinds)
 
     async def _collect(self) -> set[Kind]:
-        """Read up to MAX_READS queued datagrams. A longer burst (10,000 routes being added) is reported in
-        parts as it goes, so a consumer waiting for the changes to pause (`Context.wait(quiet=...)`) sees it
-        still going rather than a silence while this drained it."""
-        if self._sock is None:
-            return set()
-        try:
-            return self._drain(self._sock)
-        except OSError as e:
-            log.warning("netlink monitor socket failed (%s): reopening, resync of everything", e)
-            self._reopen()
-            return set(ALL)
+        """Read what is queued, yielding to the loop every MAX_READS datagrams. A burst that takes longer than
+        REPORT_EVERY to read (10,000 routes being added) is reported in parts, so a consumer waiting for the
+        changes to pause (`Context.wait(quiet=...)`) sees it going on rather than a silence."""
+        kinds: set[Kind] = set()
+        started = time.monotonic()
+        while self._sock is not None:
+            try:
+                found, more = self._drain(self._sock)
+            except OSError as e:
+                log.warning("netlink monitor socket failed (%s): reopening, resync of everything", e)
+                self._reopen()
+                return set(ALL)
+            kinds |= found
+            if not more or (kinds and time.monotonic() - started >= REPORT_EVERY):
+                break
+            await anyio.lowlevel.checkpoint()
+        return kinds
 
-    def _drain(self, sock: socket.socket) -> set[Kind]:
+    def _drain(self, sock: socket.socket) -> tuple[set[Kind], bool]:
         kinds: set[Kind] = set()
         for _ in range(MAX_READS):
             try:
                 size = sock.recv_into(self._buffer)
             except BlockingIOError:
-                break
+                return kinds, False
             except OSError as e:
                 if e.errno != errno.ENOBUFS:
                     raise
@@ -187,7 +196,7 @@ class Monitor(SocketHolder):
                 kinds |= ALL
                 continue
             kinds |= kinds_of(memoryview(self._buffer)[:size])
-        return kinds
+        return kinds, True
 
     def _reopen(self) -> None:
         old, self._sock = self._sock, None
