@@ -42,13 +42,16 @@ class MergeController(Controller):
             if self._written is not None and self._written[0] is merged and \
                     self._written[1] == ctx.changes(NETWORK, self.rt):
                 continue
-            for id, spec in merged.items():
+            held: set[str] = set()  # being torn down, still held by their applier: recreated once it has let them go
+            for id in merged:
                 cur = ctx.get(NETWORK, self.rt, id)
                 if cur is not None and tearing_down(cur):
                     if cur.metadata.finalizers:
-                        continue  # recreated once its applier has let it go
-                    ctx.destroy(NETWORK, self.rt, id)
-                ctx.put(NETWORK, id, spec)
+                        held.add(id)
+                    else:
+                        ctx.destroy(NETWORK, self.rt, id)
+            ctx.put_all(NETWORK, self.rt, {id: spec for id, spec in merged.items() if id not in held}
+                        if held else merged)
             ctx.retire(NETWORK, self.rt, merged)
             self._written = (merged, ctx.changes(NETWORK, self.rt))
 

@@ -196,6 +196,9 @@ class Context:
         cur = self._state.find(namespace, rt.type, id)
         if cur is None:
             return self._state.create_spec(namespace, rt.type, id, spec, self.name, labels or EMPTY)
+        return self._update(cur, spec, labels)
+
+    def _update(self, cur: Resource[Spec], spec: Spec, labels: dict[str, str] | None) -> Resource[Spec]:
         if (cur.spec is spec or cur.spec == spec) and (labels is None or dict(cur.metadata.labels) == labels):
             return cur
         md = cur.metadata if labels is None else _with(cur, labels=labels)
@@ -222,9 +225,22 @@ class Context:
 
     def publish(self, namespace: str, rt: ResourceType, specs: Mapping[str, Spec]) -> None:
         """Make the owned resources of `rt` in `namespace` exactly `specs` (id -> spec): put each, retire the rest."""
-        for id, spec in specs.items():
-            self.put(namespace, id, spec)
+        self.put_all(namespace, rt, specs)
         self.retire(namespace, rt, specs)
+
+    def put_all(self, namespace: str, rt: ResourceType, specs: Mapping[str, Spec]) -> None:
+        """`put` of every (id, spec) of type `rt`; the ids that are new are created in one batch."""
+        self._writable(rt)
+        fresh: list[tuple[str, Spec]] = []
+        for id, spec in specs.items():
+            if type(spec).TYPE is not rt:
+                raise DeclarationError(f"{self.name}: a {type(spec).TYPE.type} put as {rt.type} {id!r}")
+            cur = self._state.find(namespace, rt.type, id)
+            if cur is None:
+                fresh.append((id, spec))
+            else:
+                self._update(cur, spec, None)
+        self._state.create_specs(namespace, rt.type, fresh, self.name)
 
     def add_finalizer(self, namespace: str, rt: ResourceType, id: str) -> None:
         """Put this controller's finalizer on a strong input."""

@@ -173,6 +173,68 @@ async def test_undeclared_access_is_refused(action: str, message: str) -> None:
         tg.cancel_scope.cancel()
 
 
+class Publisher(Controller):
+    """Publishes `specs` (id -> spec) as ResourceDefinitions once, and records a refusal."""
+
+    name = "test.Publisher"
+
+    def __init__(self, specs: dict[str, object]) -> None:
+        self.specs = specs
+        self.error: DeclarationError | None = None
+        self.done = False
+
+    def outputs(self) -> list[Output]:
+        return [Output(RD, OutputKind.SHARED)]
+
+    async def run(self, ctx: Context) -> None:
+        await ctx.wait()
+        try:
+            ctx.publish("meta", RD, self.specs)  # type: ignore[arg-type]
+        except DeclarationError as e:
+            self.error = e
+        self.done = True
+        await anyio.sleep_forever()
+
+
+def _rd(type_: str) -> ResourceDefinitionSpec:
+    return ResourceDefinitionSpec(type=type_, display_type=type_, aliases=(), print_columns=(),
+                                  default_namespace="meta")
+
+
+@pytest.mark.anyio
+async def test_publish_creates_new_updates_changed_keeps_unchanged_and_retires_the_rest() -> None:
+    st = State()
+    for id, spec in (("same", _rd("S")), ("changed", _rd("C")), ("gone", _rd("G"))):
+        st.create(RD.new("meta", id, spec), owner="test.Publisher")
+    before = {r.id: r for r in st.list("meta", RD.type)}
+    c = Publisher({"new": _rd("N"), "same": _rd("S"), "changed": _rd("C2")})
+    rt = Runtime(st)
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.done)
+        tg.cancel_scope.cancel()
+    after = {r.id: r for r in st.list("meta", RD.type)}
+    assert sorted(after) == ["changed", "new", "same"]
+    assert after["same"] is before["same"]
+    assert after["changed"].spec == _rd("C2") and after["changed"].metadata.version == 2
+    assert after["new"].spec == _rd("N") and after["new"].metadata.owner == "test.Publisher"
+
+
+@pytest.mark.anyio
+async def test_publish_refuses_a_spec_of_another_type() -> None:
+    st = State()
+    c = Publisher({"a": _rd("A"), "b": NamespaceSpec()})
+    rt = Runtime(st)
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.done)
+        tg.cancel_scope.cancel()
+    assert c.error is not None and "a Namespaces.meta.cosi.dev put as" in str(c.error)
+    assert st.list("meta", RD.type) == []
+
+
 def test_second_exclusive_writer_is_refused() -> None:
     rt = Runtime(State())
     rt.register(Bad("none"))

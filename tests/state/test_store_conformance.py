@@ -81,6 +81,20 @@ def test_create_spec_is_create_of_a_fresh_resource(st: State) -> None:
         st.create_spec(NS, T, "a", NamespaceSpec())
 
 
+def test_create_specs_is_create_spec_of_each_at_one_time_stamp(st: State) -> None:
+    events = st.watch(NS, T)
+    st.create_specs(NS, T, [("b", NamespaceSpec("1")), ("a", NamespaceSpec("2"))], owner="ctl")
+    made = [st.get(NS, T, "b"), st.get(NS, T, "a")]
+    assert [(e.type, e.resource) for e in events.pending()] == [(EventType.CREATED, r) for r in made]
+    assert [r.spec for r in made] == [NamespaceSpec("1"), NamespaceSpec("2")]
+    assert {(r.metadata.version, r.metadata.owner, r.metadata.created, r.metadata.updated) for r in made} == {
+        (1, "ctl", made[0].metadata.created, made[0].metadata.created)}
+    assert st.changes(NS, T) == 2
+    with pytest.raises(ConflictError, match=r"\(meta/a\) already exists"):
+        st.create_specs(NS, T, [("c", NamespaceSpec()), ("a", NamespaceSpec())])
+    assert st.get(NS, T, "c").spec == NamespaceSpec()  # the pairs before the conflict were created
+
+
 def test_changes_count_every_change_of_a_type_in_a_namespace(st: State) -> None:
     assert st.changes(NS, T) == 0
     st.create(res("a"), owner="ctl")
