@@ -44,13 +44,17 @@ def route_id(
     priority: int,
     out_link_name: str,
 ) -> str:
-    """`[<table>/][<outLink>/ if inet6]<family>/<gw>/<dst>/<priority>`; the table is left out when main."""
-    prefix = "" if table == RoutingTable.MAIN else f"{table}/"
-    if family == Family.INET6:
-        prefix += f"{out_link_name}/"
+    """`[<table>/][<outLink>/ if inet6]<family>/<gw>/<dst>/<priority>`; the table is left out when main.
+
+    A configuration's 10,000 routes make 20,000 of these (their layered ids, then the merge): the enums'
+    texts are read directly rather than through their `__format__`.
+    """
     gw = "" if gateway is None else addr_text(gateway)
     dst = "" if destination is None else prefix_text(destination)
-    return f"{prefix}{family}/{gw}/{dst}/{priority}"
+    text = f"{family._value_}/{gw}/{dst}/{priority}"
+    if family == Family.INET6:
+        text = f"{out_link_name}/{text}"
+    return text if table == RoutingTable.MAIN else f"{table._value_}/{text}"
 
 
 def routing_rule_id(family: Family, priority: int) -> str:

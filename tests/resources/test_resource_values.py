@@ -53,3 +53,9 @@ def test_address_and_prefix_texts_are_str(v4: int, len4: int, v6: int, len6: int
                          (ipaddress.IPv6Address(v6), ipaddress.IPv6Network((v6, len6), strict=False))):
         assert addr_text(addr) == str(addr)
         assert prefix_text(prefix) == str(prefix)
+
+
+def test_address_text_of_the_call_before_is_remembered_by_identity_only() -> None:
+    a, b, a_again = (ipaddress.IPv4Address(1), ipaddress.IPv4Address(2), ipaddress.IPv4Address(1))
+    assert [addr_text(x) for x in (a, a, b, a_again, a, ipaddress.IPv6Address(1))] == [
+        "0.0.0.1", "0.0.0.1", "0.0.0.2", "0.0.0.1", "0.0.0.1", "::1"]
