@@ -99,7 +99,6 @@ _IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 _U32 = struct.Struct("=HHI")  # a u32 attribute, whole
 _NEXTHOP = struct.Struct("=HBBi")  # rtnexthop: length, flags, hops (weight - 1), ifindex
 _ERR = struct.Struct("=i")
-_FLAGS16 = struct.Struct("=H")  # nlmsg_flags, at offset 6 of the header
 _ADDR_LEN = {AF_INET: 4, AF_INET6: 16}
 _NO_NAMES: Mapping[int, str] = {}
 
@@ -113,9 +112,14 @@ def _attr(code: int, payload: bytes) -> bytes:
     return _RTA.pack(size, code) + payload + b"\0" * (-size & 3)
 
 
+def _address_attr(code: int, packed: bytes) -> bytes:
+    """`_attr` of a packed address (4 or 16 bytes: never padded)."""
+    return _RTA.pack(_RTA.size + len(packed), code) + packed
+
+
 def _gateway(version: int, gateway: IPAddress) -> bytes:
     if gateway.version == version:
-        return _attr(RTA_GATEWAY, gateway.packed)
+        return _address_attr(RTA_GATEWAY, gateway.packed)
     family = AF_INET if gateway.version == 4 else AF_INET6
     return _attr(RTA_VIA, struct.pack("=H", family) + gateway.packed)
 
@@ -125,8 +129,9 @@ def _obj(route: KernelRoute) -> str:
     return f"{route.dst}{via} table {route.table} metric {route.priority}"
 
 
-def encode_route(route: KernelRoute, op: Op, seq: int) -> bytes:
-    """One RTM_NEWROUTE (add or replace) or RTM_DELROUTE for `route`, with sequence number `seq`.
+def encode_route(route: KernelRoute, op: Op, seq: int, *, ack: bool = True) -> bytes:
+    """One RTM_NEWROUTE (add or replace) or RTM_DELROUTE for `route`, with sequence number `seq`; without
+    NLM_F_ACK if not `ack` (the kernel then answers only a failure).
 
     ValueError for a route the kernel would refuse: a blackhole, unreachable, prohibit or throw route with a
     gateway, oif or nexthops, nexthops together with a gateway or oif, a nexthop weight outside 1-256.
@@ -135,14 +140,14 @@ def encode_route(route: KernelRoute, op: Op, seq: int) -> bytes:
     dst = route.dst
     version = dst.version
     delete = op == DELETE
+    gateway = route.gateway
     if not delete:
-        if route.type in ROUTE_TYPES_WITHOUT_NEXTHOP and (route.gateway or route.oif or route.nexthops):
+        if route.type in ROUTE_TYPES_WITHOUT_NEXTHOP and (gateway or route.oif or route.nexthops):
             raise ValueError(f"route {dst} of type {route.type} cannot have a gateway, oif or nexthops")
-        if route.nexthops and (route.gateway or route.oif):
+        if route.nexthops and (gateway or route.oif):
             raise ValueError(f"route {dst}: give either nexthops or gateway/oif, not both")
     table = route.table
-    parts = [
-        b"",  # the netlink header, once the length is known
+    body = [
         _RTMSG.pack(
             AF_INET if version == 4 else AF_INET6,
             dst.prefixlen,
@@ -154,28 +159,27 @@ def encode_route(route: KernelRoute, op: Op, seq: int) -> bytes:
             route.type,
             route.flags,
         ),
-        _u32(RTA_TABLE, table),
+        _U32.pack(8, RTA_TABLE, table),
     ]
     if dst.prefixlen:
-        parts.append(_attr(RTA_DST, dst.network_address.packed))
+        body.append(_address_attr(RTA_DST, dst.network_address.packed))
     if route.src is not None:
-        parts.append(_attr(RTA_SRC, route.src.network_address.packed))
+        body.append(_address_attr(RTA_SRC, route.src.network_address.packed))
     if route.priority:
-        parts.append(_u32(RTA_PRIORITY, route.priority))
+        body.append(_U32.pack(8, RTA_PRIORITY, route.priority))
     if not delete:
         if route.oif:
-            parts.append(_u32(RTA_OIF, route.oif))
-        if route.gateway is not None:
-            parts.append(_gateway(version, route.gateway))
+            body.append(_U32.pack(8, RTA_OIF, route.oif))
+        if gateway is not None:
+            body.append(_gateway(version, gateway))
         if route.pref_src is not None:
-            parts.append(_attr(RTA_PREFSRC, route.pref_src.packed))
+            body.append(_address_attr(RTA_PREFSRC, route.pref_src.packed))
         if route.mtu:
-            parts.append(_attr(RTA_METRICS, _u32(RTAX_MTU, route.mtu)))
+            body.append(_attr(RTA_METRICS, _u32(RTAX_MTU, route.mtu)))
         if route.nexthops:
-            parts.append(_attr(RTA_MULTIPATH, b"".join(_nexthop(version, hop) for hop in route.nexthops)))
-    size = _HDR.size + sum(len(p) for p in parts)
-    parts[0] = _HDR.pack(size, msg_type, flags, seq, 0)
-    return b"".join(parts)
+            body.append(_attr(RTA_MULTIPATH, b"".join(_nexthop(version, hop) for hop in route.nexthops)))
+    payload = b"".join(body)
+    return _HDR.pack(_HDR.size + len(payload), msg_type, flags if ack else flags & ~NLM_F_ACK, seq, 0) + payload
 
 
 AddressOp = Literal["address add", "address del"]
@@ -194,9 +198,9 @@ class AddressChange:
     protocol: int = RTPROT_NETWORKD  # IFA_PROTO
 
 
-def encode_address(change: AddressChange, seq: int) -> bytes:
+def encode_address(change: AddressChange, seq: int, *, ack: bool = True) -> bytes:
     """The RTM_NEWADDR or RTM_DELADDR of `change` (IPv4 broadcast computed below /31, all flags in IFA_FLAGS,
-    their low 8 in the header)."""
+    their low 8 in the header); without NLM_F_ACK if not `ack`."""
     prefix = change.prefix
     ip = prefix.ip
     packed = ip.packed
@@ -214,7 +218,8 @@ def encode_address(change: AddressChange, seq: int) -> bytes:
         if change.protocol:
             parts.append(_attr(IFA_PROTO, bytes((change.protocol,))))
     size = _HDR.size + sum(len(p) for p in parts)
-    parts[0] = _HDR.pack(size, RTM_NEWADDR if add else RTM_DELADDR, CREATE if add else REQ, seq, 0)
+    flags = CREATE if add else REQ
+    parts[0] = _HDR.pack(size, RTM_NEWADDR if add else RTM_DELADDR, flags if ack else flags & ~NLM_F_ACK, seq, 0)
     return b"".join(parts)
 
 
@@ -538,11 +543,11 @@ class RouteSocket(RawNetlink):
     async def apply_addresses(self, changes: Sequence[AddressChange]) -> list[KernelError | None]:
         """`apply` for addresses: an add of an address the link has answers EEXIST, a delete of a missing one
         EADDRNOTAVAIL."""
-        return await self.send(changes, encode_address, _describe_address)
+        return await self.send(changes, _encode_address, _describe_address)
 
-    async def send(self, items: Sequence[T], encode: Callable[[T, int], bytes],
+    async def send(self, items: Sequence[T], encode: Callable[[T, int, bool], bytes],
                    describe: Callable[[T], tuple[str, str]]) -> list[KernelError | None]:
-        """Send the requests `encode(item, seq)` makes, BATCH per sendmsg; one result per item, in order.
+        """Send the requests `encode(item, seq, ack)` makes, BATCH per sendmsg; one result per item, in order.
         `describe(item)` gives the (operation, object) a refusal names."""
         results: list[KernelError | None] = []
         for start in range(0, len(items), BATCH):
@@ -550,16 +555,16 @@ class RouteSocket(RawNetlink):
             await anyio.lowlevel.checkpoint()
         return results
 
-    async def _send_batch(self, items: Sequence[T], encode: Callable[[T, int], bytes],
+    async def _send_batch(self, items: Sequence[T], encode: Callable[[T, int, bool], bytes],
                           describe: Callable[[T], tuple[str, str]]) -> list[KernelError | None]:
         sock = self._socket()
         seqs: dict[int, int] = {}
         chunks = []
+        final = len(items) - 1
         for i, item in enumerate(items):
             seq = self._next_seq()
             seqs[seq] = i
-            chunks.append(encode(item, seq))
-        chunks[:-1] = [without_ack(chunk) for chunk in chunks[:-1]]
+            chunks.append(encode(item, seq, i == final))  # only the last request asks for an ACK
         try:
             sock.send(b"".join(chunks))
         except OSError as e:
@@ -579,14 +584,13 @@ class RouteSocket(RawNetlink):
         return results
 
 
-def without_ack(message: bytes) -> bytes:
-    """`message` (one request, header first) without NLM_F_ACK: the kernel then answers it only if it fails."""
-    (flags,) = _FLAGS16.unpack_from(message, 6)
-    return message[:6] + _FLAGS16.pack(flags & ~NLM_F_ACK) + message[8:]
+
+def _encode_op(op: tuple[Op, KernelRoute], seq: int, ack: bool) -> bytes:
+    return encode_route(op[1], op[0], seq, ack=ack)
 
 
-def _encode_op(op: tuple[Op, KernelRoute], seq: int) -> bytes:
-    return encode_route(op[1], op[0], seq)
+def _encode_address(change: AddressChange, seq: int, ack: bool) -> bytes:
+    return encode_address(change, seq, ack=ack)
 
 
 def _describe_op(op: tuple[Op, KernelRoute]) -> tuple[str, str]:
