@@ -113,12 +113,12 @@ class Applier(Controller, Generic[K]):
         its kernel object removed by the next pass (woken by the teardown), as an orphan once destroyed."""
         for id in self._holding:
             with contextlib.suppress(NotFoundError, PhaseError):
-                ctx.add_finalizer(NETWORK, self.spec_type, id)
+                ctx.add_finalizer(NETWORK, self.spec_type, id, wake=False)
         self._holding = []
 
     def release(self, ctx: Context, res: Resource[Spec]) -> None:
         """Drop our finalizer from a spec whose kernel object is gone."""
-        ctx.remove_finalizer(NETWORK, self.spec_type, res.id)
+        ctx.remove_finalizer(NETWORK, self.spec_type, res.id, wake=False)
 
     def say(self, ctx: Context, message: str, level: int = logging.INFO) -> None:
         """Log a message about a standing condition once, until a pass no longer says it."""

@@ -88,6 +88,7 @@ class Context:
         self._wakeup.set()  # every controller runs one pass at start
         self._timer: asyncio.TimerHandle | None = None
         self._passes = 0  # passes begun
+        self._own_finalizers = False  # a finalizer change of ours that is not to wake us is being written
         self._waiting = False
 
     @property
@@ -146,7 +147,7 @@ class Context:
 
     def _on_input(self, id: str | None) -> Callable[[Any], None]:
         def fire(event: Any) -> None:
-            if id is None or event.resource.metadata.id == id:
+            if (id is None or event.resource.metadata.id == id) and not self._own_finalizers:
                 self._wakeup.set()
         return fire
 
@@ -242,16 +243,26 @@ class Context:
                 self._update(cur, spec, None)
         self._state.create_specs(namespace, rt.type, fresh, self.name)
 
-    def add_finalizer(self, namespace: str, rt: ResourceType, id: str) -> None:
-        """Put this controller's finalizer on a strong input."""
+    def add_finalizer(self, namespace: str, rt: ResourceType, id: str, *, wake: bool = True) -> None:
+        """Put this controller's finalizer on a strong input. Like any change of an input it wakes this
+        controller too, unless not `wake` (an applier holding 10,000 routes has nothing to do for them)."""
         self._strong(namespace, rt)
-        self._state.add_finalizers(namespace, rt.type, id, self.name)
+        self._own_finalizers = not wake
+        try:
+            self._state.add_finalizers(namespace, rt.type, id, self.name)
+        finally:
+            self._own_finalizers = False
 
-    def remove_finalizer(self, namespace: str, rt: ResourceType, id: str) -> None:
-        """Drop this controller's finalizer from a strong input (no error if the input is gone)."""
+    def remove_finalizer(self, namespace: str, rt: ResourceType, id: str, *, wake: bool = True) -> None:
+        """Drop this controller's finalizer from a strong input (no error if the input is gone); `wake` as for
+        `add_finalizer`."""
         self._strong(namespace, rt)
-        with contextlib.suppress(NotFoundError):
-            self._state.remove_finalizers(namespace, rt.type, id, self.name)
+        self._own_finalizers = not wake
+        try:
+            with contextlib.suppress(NotFoundError):
+                self._state.remove_finalizers(namespace, rt.type, id, self.name)
+        finally:
+            self._own_finalizers = False
 
 
 def _with(res: Resource[Spec], **changes: Any) -> Metadata:

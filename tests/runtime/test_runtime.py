@@ -235,6 +235,43 @@ async def test_publish_refuses_a_spec_of_another_type() -> None:
     assert st.list("meta", RD.type) == []
 
 
+class Holder(Copier):
+    """A Copier that puts its finalizer on every Namespace it sees, waking itself by it or not."""
+
+    name = "test.Holder"
+
+    def __init__(self, wake: bool) -> None:
+        super().__init__()
+        self.wake = wake
+
+    async def run(self, ctx: Context) -> None:
+        while True:
+            await ctx.wait()
+            self.passes += 1
+            for res in ctx.list("meta", NS):
+                ctx.add_finalizer("meta", NS, res.id, wake=self.wake)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wake", [True, False])
+async def test_a_controller_is_woken_by_its_own_finalizers_unless_it_asks_not_to_be(wake: bool) -> None:
+    st = State()
+    rt = Runtime(st)
+    c = Holder(wake)
+    rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        await _until(lambda: c.passes == 1)
+        st.create(NS.new("meta", "a", NamespaceSpec()))
+        await _until(lambda: c.passes >= 2)
+        await anyio.sleep(0.05)
+        assert c.passes == (3 if wake else 2)  # the pass its own finalizer on "a" woke finds it there already
+        assert st.get("meta", NS.type, "a").metadata.finalizers == ("test.Holder",)
+        st.add_finalizers("meta", NS.type, "a", "someone else")  # another's always does
+        await _until(lambda: c.passes == (4 if wake else 3))
+        tg.cancel_scope.cancel()
+
+
 def test_second_exclusive_writer_is_refused() -> None:
     rt = Runtime(State())
     rt.register(Bad("none"))
