@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     import grpc
@@ -36,8 +35,7 @@ def default_config_path() -> Path:
     return Path.home() / ".netctl" / "config"
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """One context of a netctl config."""
 
     endpoints: tuple[str, ...]
@@ -70,8 +68,7 @@ def load_context(path: Path, name: str | None) -> Context:
         raise ClientError(f"netctl config {path}: context {ctx_name!r} needs ca, crt and key in base64 ({e})") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A channel factory and the name shown in the NODE column; `socket` is set for a Unix socket target."""
 
     node: str

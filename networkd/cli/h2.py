@@ -14,8 +14,8 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # ---------------------------------------------------------------------------------------------- gRPC
 
@@ -111,8 +111,7 @@ def error_name(code: int) -> str:
     return ERROR_NAMES[code] if 0 <= code < len(ERROR_NAMES) else f"error code {code:#x}"
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One HTTP/2 frame."""
 
     type: int
