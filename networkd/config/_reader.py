@@ -247,6 +247,8 @@ def each(convert: Converter[T]) -> Converter[tuple[T, ...]]:
 class Fields:
     """One YAML mapping being read; a null value counts as absent, as in Go."""
 
+    __slots__ = ("_data", "_known", "errors", "path")
+
     def __init__(self, errors: Errors, path: str, data: dict[object, object]) -> None:
         self.errors = errors
         self.path = path
@@ -289,13 +291,23 @@ class Fields:
 
     def integer(self, key: str, bounds: tuple[int, int], *, required: bool = False) -> int | None:
         """An integer field within `bounds`."""
-        return self.read(key, lambda errors, path, value: to_integer(errors, path, value, bounds), required=required)
+        value = self.get(key, required=required)
+        if value is None:
+            return None
+        try:
+            return to_integer(self.errors, self.at(key), value, bounds)
+        except Invalid:
+            return None
 
     def choice(self, key: str, enum: type[E], *, among: Sequence[E] | None = None, required: bool = False) -> E | None:
         """An enumerated field (one of the members `among` only, when given)."""
-        return self.read(
-            key, lambda errors, path, value: to_choice(errors, path, value, enum, among), required=required
-        )
+        value = self.get(key, required=required)
+        if value is None:
+            return None
+        try:
+            return to_choice(self.errors, self.at(key), value, enum, among)
+        except Invalid:
+            return None
 
     def fields(self, key: str) -> Fields | None:
         """A nested mapping, read by the caller (who also calls its `finish`, or not)."""
@@ -307,6 +319,8 @@ class Fields:
 
     def finish(self) -> None:
         """Report every key of the mapping that no parser asked for."""
+        if self._data.keys() <= self._known.keys():
+            return  # the usual case: every key is a string some parser asked for
         for key in self._data:
             if not isinstance(key, str):
                 self.errors.add(self.path, f"keys must be strings, got {describe(key)}")
