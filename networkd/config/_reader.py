@@ -168,9 +168,12 @@ def to_any_interface(errors: Errors, path: str, value: object) -> IPInterface:
 def to_network(errors: Errors, path: str, value: object) -> IPNetwork:
     """An IP prefix (`10.0.0.0/8`); host bits are cleared, as the kernel does for route destinations."""
     text = to_text(errors, path, value)
+    network = _ipv4_network(text)
+    if network is not None:
+        return network
     if _PREFIX.fullmatch(text) and "%" not in text:
         try:
-            return _ipv4_network(text) or ip_network(text, strict=False)
+            return ip_network(text, strict=False)
         except ValueError:
             pass
     raise errors.invalid(path, f"{text!r} is not a valid IP prefix (like 10.0.0.0/8 or fd00::/64)")
@@ -178,16 +181,21 @@ def to_network(errors: Errors, path: str, value: object) -> IPNetwork:
 
 def _ipv4_network(text: str) -> IPv4Network | None:
     """`ip_network(text, strict=False)` of an IPv4 prefix in half the time (a config may hold 10,000 routes);
-    None for anything else, which `ip_network` then reads or refuses. inet_pton takes exactly what
-    ipaddress takes: four decimal octets without leading zeros."""
+    None for anything else, which `to_network` then reads or refuses. inet_pton takes exactly what
+    ipaddress takes: four decimal octets without leading zeros; the length has 1 to 3 digits, as `_PREFIX`
+    wants, so whatever this takes `_PREFIX` matches."""
     address, _, length = text.partition("/")
-    if not (length.isascii() and length.isdigit() and int(length) <= 32):
+    if not (length.isascii() and length.isdigit() and len(length) <= 3):
+        return None
+    prefix = int(length)
+    if prefix > 32:
         return None
     try:
         packed = socket.inet_pton(socket.AF_INET, address)
     except (OSError, ValueError):
         return None
-    return IPv4Network((int.from_bytes(packed, "big"), int(length)), strict=False)
+    # host bits cleared here rather than by strict=False, a keyword argument that costs a tenth of the call
+    return IPv4Network((int.from_bytes(packed, "big") & (0xFFFFFFFF << 32 - prefix), prefix))
 
 
 def to_duration(errors: Errors, path: str, value: object) -> float:
