@@ -104,7 +104,7 @@ def _common(f: Fields, name_converter: Converter[str]) -> _Common:
     up = f.flag("up")
     mtu = f.integer("mtu", MTU)
     addresses = f.items("addresses", mapping_of(_address)) or ()
-    routes = f.items("routes", mapping_of(_route)) or ()
+    routes = f.items("routes", _to_route) or ()
     multicast = f.flag("multicast")
     return _Common(
         name=need(name), up=up is not False, mtu=mtu, addresses=addresses, routes=routes, multicast=multicast
@@ -134,6 +134,27 @@ def _route(f: Fields) -> RouteConfig:
     if destination is not None and gateway is not None and destination.version != gateway.version:
         f.errors.add(f.at("gateway"), f"gateway {gateway} and destination {destination} are of different IP versions")
     return route
+
+
+_read_route = mapping_of(_route)
+_DESTINATION_AND_GATEWAY = frozenset({"destination", "gateway"})
+
+
+def _to_route(errors: Errors, path: str, value: object) -> RouteConfig:
+    """`mapping_of(_route)`, reading the usual route straight (a config may hold 10,000): a destination and a
+    gateway of one IP version, nothing else. Its converters run against scratch errors; whatever they refuse,
+    and any other route, is read by `_route`, which reports it."""
+    if isinstance(value, dict) and value.keys() == _DESTINATION_AND_GATEWAY:
+        scratch = Errors()
+        try:
+            destination = to_specified_network(scratch, path, value["destination"])
+            gateway = to_specified_address(scratch, path, value["gateway"])
+        except Invalid:
+            pass
+        else:
+            if destination.version == gateway.version:
+                return RouteConfig(destination, gateway)
+    return _read_route(errors, path, value)
 
 
 def parse_link(f: Fields) -> LinkConfig:

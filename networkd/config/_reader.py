@@ -168,26 +168,34 @@ def to_any_interface(errors: Errors, path: str, value: object) -> IPInterface:
 def to_network(errors: Errors, path: str, value: object) -> IPNetwork:
     """An IP prefix (`10.0.0.0/8`); host bits are cleared, as the kernel does for route destinations."""
     text = to_text(errors, path, value)
+    network = _ipv4_network(text)
+    if network is not None:
+        return network
     if _PREFIX.fullmatch(text) and "%" not in text:
         try:
-            return _ipv4_network(text) or ip_network(text, strict=False)
+            return ip_network(text, strict=False)
         except ValueError:
             pass
     raise errors.invalid(path, f"{text!r} is not a valid IP prefix (like 10.0.0.0/8 or fd00::/64)")
 
 
 def _ipv4_network(text: str) -> IPv4Network | None:
-    """`ip_network(text, strict=False)` of an IPv4 prefix in half the time (a config may hold 10,000 routes);
-    None for anything else, which `ip_network` then reads or refuses. inet_pton takes exactly what
-    ipaddress takes: four decimal octets without leading zeros."""
+    """`ip_network(text, strict=False)` of an IPv4 prefix in 0.9 instead of 1.5 us (a config may hold 10,000
+    routes); None for anything else, which `to_network` then reads or refuses. inet_pton takes exactly what
+    ipaddress takes: four decimal octets without leading zeros; the length has 1 to 3 digits, as `_PREFIX`
+    wants, so whatever this takes `_PREFIX` matches."""
     address, _, length = text.partition("/")
-    if not (length.isascii() and length.isdigit() and int(length) <= 32):
+    if not (length.isascii() and length.isdigit() and len(length) <= 3):
+        return None
+    prefix = int(length)
+    if prefix > 32:
         return None
     try:
         packed = socket.inet_pton(socket.AF_INET, address)
     except (OSError, ValueError):
         return None
-    return IPv4Network((int.from_bytes(packed, "big"), int(length)), strict=False)
+    # host bits cleared here rather than by strict=False, whose keyword argument costs 80 ns
+    return IPv4Network((int.from_bytes(packed, "big") & (0xFFFFFFFF << 32 - prefix), prefix))
 
 
 def to_duration(errors: Errors, path: str, value: object) -> float:
@@ -247,6 +255,8 @@ def each(convert: Converter[T]) -> Converter[tuple[T, ...]]:
 class Fields:
     """One YAML mapping being read; a null value counts as absent, as in Go."""
 
+    __slots__ = ("_data", "_known", "errors", "path")
+
     def __init__(self, errors: Errors, path: str, data: dict[object, object]) -> None:
         self.errors = errors
         self.path = path
@@ -289,13 +299,23 @@ class Fields:
 
     def integer(self, key: str, bounds: tuple[int, int], *, required: bool = False) -> int | None:
         """An integer field within `bounds`."""
-        return self.read(key, lambda errors, path, value: to_integer(errors, path, value, bounds), required=required)
+        value = self.get(key, required=required)
+        if value is None:
+            return None
+        try:
+            return to_integer(self.errors, self.at(key), value, bounds)
+        except Invalid:
+            return None
 
     def choice(self, key: str, enum: type[E], *, among: Sequence[E] | None = None, required: bool = False) -> E | None:
         """An enumerated field (one of the members `among` only, when given)."""
-        return self.read(
-            key, lambda errors, path, value: to_choice(errors, path, value, enum, among), required=required
-        )
+        value = self.get(key, required=required)
+        if value is None:
+            return None
+        try:
+            return to_choice(self.errors, self.at(key), value, enum, among)
+        except Invalid:
+            return None
 
     def fields(self, key: str) -> Fields | None:
         """A nested mapping, read by the caller (who also calls its `finish`, or not)."""
@@ -307,6 +327,8 @@ class Fields:
 
     def finish(self) -> None:
         """Report every key of the mapping that no parser asked for."""
+        if self._data.keys() <= self._known.keys():
+            return  # the usual case: every key is a string some parser asked for
         for key in self._data:
             if not isinstance(key, str):
                 self.errors.add(self.path, f"keys must be strings, got {describe(key)}")

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv6Address
 
 from networkd.config.enums import AutoHostname
 from networkd.config.values import IPAddress, IPInterface, IPNetwork
+from networkd.fastinit import fast_init
 from networkd.resources.enums import (
     ADLACPActive,
     ADSelect,
@@ -30,6 +31,7 @@ from networkd.resources.enums import (
 )
 
 
+@fast_init  # a config may hold thousands of addresses and routes
 @dataclass(frozen=True, slots=True)
 class AddressConfig:
     """A static address of a link; `route_priority` is the metric of the routes it creates."""
@@ -38,6 +40,7 @@ class AddressConfig:
     route_priority: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RouteConfig:
     """A static route via a link. No destination: default route of the gateway's family."""

@@ -1,15 +1,20 @@
-"""Fuzzing: any text, any YAML and any nested data give a MachineConfig or a ConfigError, nothing else."""
+"""Fuzzing: any text, any YAML and any nested data give a MachineConfig or a ConfigError, nothing else;
+the shortcuts of the readers read what the generic readers read."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from networkd.config import ConfigError, MachineConfig, load
+from networkd.config import ConfigError, MachineConfig, _parse_documents, load
 from networkd.config._parse_documents import PARSERS
+from networkd.config._reader import Converter, Errors, Invalid, mapping_of
+from networkd.config.documents import RouteConfig
 
 DATA = Path(__file__).parent / "data"
 VALID = [(DATA / name).read_text() for name in ("controlplane.yaml", "network-documents.yaml")]
@@ -97,3 +102,59 @@ def test_damaged_valid_configs(text: str, data: st.DataObject) -> None:
         end = data.draw(st.integers(min_value=start, max_value=min(len(text), start + 8)))
         text = text[:start] + data.draw(st.sampled_from(YAML_FRAGMENTS) | st.text(max_size=3)) + text[end:]
     _check(text)
+
+
+ROUTE_KEYS = ["destination", "gateway", "source", "metric", "mtu", "table", "gatway", "Destination"]
+DESTINATIONS = [
+    "100.64.7.0/24", "100.64.7.9/24", "10.0.0.0/8", "0.0.0.0/0", "0.0.0.0/8", "1.2.3.4/32", "10.0.0.0/33",
+    "10.0.0.0/0024", "10.0.0.0/08", "010.0.0.0/8", "10.0.0/8", "fd00::/64", "::/0", "fd00::5/64", "10.0.0.0/8%x",
+    "10.0.0.0/255.0.0.0", "10.0.0.1", "", 24, None,
+]  # fmt: skip
+GATEWAYS = ["10.1.0.254", "0.0.0.0", "1.2.3.04", "fd00::1", "::", "fe80::1%eth0", "::ffff:10.0.0.1", "10.0.0.1/32",
+            "main", "", 167837954, None, True]  # fmt: skip
+route_values = st.sampled_from(DESTINATIONS + GATEWAYS) | scalars
+route_mappings = st.dictionaries(st.sampled_from(ROUTE_KEYS) | st.integers(0, 2), route_values, max_size=4)
+plain_routes = st.fixed_dictionaries({"destination": route_values, "gateway": route_values})
+
+
+def _convert(convert: Converter[RouteConfig], value: object) -> tuple[object, list[object]]:
+    """What `convert` gives of `value` (each field with its type and prefix length), and the errors it reports."""
+    errors = Errors()
+    try:
+        route = convert(errors, "documents[0](LinkConfig eth0).routes[7]", value)
+    except Invalid:
+        return None, list(errors.items)
+    fields = [getattr(route, field.name) for field in dataclasses.fields(route)]
+    return [(type(field), field, getattr(field, "prefixlen", None)) for field in fields], list(errors.items)
+
+
+def _check_route(value: object) -> None:
+    """`_to_route` gives what the generic `mapping_of(_route)` gives, the same errors for a bad route."""
+    assert _convert(_parse_documents._to_route, value) == _convert(mapping_of(_parse_documents._route), value)
+
+
+@given(plain_routes | route_mappings | values)
+def test_the_route_shortcut_reads_what_route_reads(value: object) -> None:
+    _check_route(value)
+
+
+def test_the_route_shortcut_reads_what_route_reads_of_each_destination_and_gateway() -> None:
+    for destination in DESTINATIONS:
+        for gateway in GATEWAYS:
+            _check_route({"destination": destination, "gateway": gateway})
+            _check_route({"gateway": gateway, "destination": destination})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"destination": "100.64.7.0/24", "gateway": "10.1.0.254"}, {"gateway": "fd00::1", "destination": "2001:db8::/32"}],
+)
+def test_the_route_shortcut_reads_plain_routes(monkeypatch: pytest.MonkeyPatch, value: dict[str, str]) -> None:
+    """A destination and a gateway of one IP version, nothing else, never reach the generic reader."""
+
+    def generic(errors: Errors, path: str, value: object) -> RouteConfig:
+        raise AssertionError("read by the generic reader")
+
+    monkeypatch.setattr(_parse_documents, "_read_route", generic)
+    route = _parse_documents._to_route(Errors(), "routes[0]", value)
+    assert (str(route.destination), str(route.gateway)) == (value["destination"], value["gateway"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from networkd.config import _reader
+from networkd.config.errors import FieldError
 from networkd.config.values import (
     MAX_LINK_NAME,
     hardware_addr_problem,
@@ -119,13 +121,17 @@ _OCTETS = st.one_of(st.integers(0, 300).map(str),
                     st.sampled_from(["00", "01", "007", "0x1", "", "1e1", "\u0661", " 1"]))
 
 
-@settings(max_examples=3000, deadline=None)
-@given(st.one_of(
-    st.tuples(st.lists(_OCTETS, min_size=3, max_size=5), st.one_of(st.integers(0, 40).map(str),
-                                                                   st.sampled_from(["08", "032", "\u0663", "", "-1"]))
+_PREFIX_TEXTS = st.one_of(
+    st.tuples(st.lists(_OCTETS, min_size=3, max_size=5),
+              st.one_of(st.integers(0, 40).map(str),
+                        st.sampled_from(["08", "032", "0024", "00032", "\u0663", "", "-1"]))
               ).map(lambda t: ".".join(t[0]) + "/" + t[1]),
     st.text(alphabet="0123456789./:abcdef%", max_size=20),
-))
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_PREFIX_TEXTS)
 def test_the_ipv4_prefix_shortcut_reads_what_ipaddress_reads(text: str) -> None:
     """`to_network`'s IPv4 shortcut gives ip_network's result, or leaves the text to it."""
     try:
@@ -135,9 +141,30 @@ def test_the_ipv4_prefix_shortcut_reads_what_ipaddress_reads(text: str) -> None:
     got = _reader._ipv4_network(text)
     if got is not None:
         assert got == expected and got.prefixlen == expected.prefixlen  # type: ignore[union-attr]
+        assert _reader._PREFIX.fullmatch(text) and "%" not in text  # to_network would have let ip_network read it
     elif isinstance(expected, ipaddress.IPv4Network):
-        # left to ip_network only what the shortcut is not for: no prefix length, or a netmask
-        assert not re.fullmatch(r"[0-9.]+/[0-9]+", text)
+        # left to ip_network only what the shortcut is not for: no prefix length, a netmask, or a length of
+        # more than 3 digits (which to_network refuses)
+        assert not re.fullmatch(r"[0-9.]+/[0-9]{1,3}", text)
+
+
+@given(_PREFIX_TEXTS)
+def test_to_network_reads_what_ip_network_reads_of_a_prefix(text: str) -> None:
+    """`to_network` (with its IPv4 shortcut first) gives what `ip_network` alone gives of the texts it lets through."""
+    expected: object = None
+    if re.fullmatch(r"[^/\s]+/\d{1,3}", text) and "%" not in text:
+        with contextlib.suppress(ValueError):
+            expected = ipaddress.ip_network(text, strict=False)
+    errors = _reader.Errors()
+    try:
+        got: object = _reader.to_network(errors, "p", text)
+    except _reader.Invalid:
+        got = None
+        message = f"{text!r} is not a valid IP prefix (like 10.0.0.0/8 or fd00::/64)"
+        assert errors.items == [FieldError("p", message)]
+    assert got == expected and type(got) is type(expected)
+    if isinstance(got, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        assert got.prefixlen == expected.prefixlen  # type: ignore[union-attr]
 
 
 def test_the_ipv4_prefix_shortcut_reads_route_destinations() -> None:
