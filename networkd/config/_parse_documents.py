@@ -152,7 +152,7 @@ def _to_route(errors: Errors, path: str, value: object) -> RouteConfig:
         except Invalid:
             pass
         else:
-            if destination.version == gateway.version:
+            if destination.version == gateway.version and not scratch.items:
                 return RouteConfig(destination, gateway)
     return _read_route(errors, path, value)
 
