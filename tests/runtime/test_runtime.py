@@ -201,19 +201,25 @@ def _rd(type_: str) -> ResourceDefinitionSpec:
                                   default_namespace="meta")
 
 
-@pytest.mark.anyio
-async def test_publish_creates_new_updates_changed_keeps_unchanged_and_retires_the_rest() -> None:
-    st = State()
-    for id, spec in (("same", _rd("S")), ("changed", _rd("C")), ("gone", _rd("G"))):
-        st.create(RD.new("meta", id, spec), owner="test.Publisher")
-    before = {r.id: r for r in st.list("meta", RD.type)}
-    c = Publisher({"new": _rd("N"), "same": _rd("S"), "changed": _rd("C2")})
+async def _publish(st: State, specs: dict[str, object]) -> Publisher:
+    """Run a Publisher of `specs` against `st` until it has published."""
+    c = Publisher(specs)
     rt = Runtime(st)
     rt.register(c)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rt.run)
         await _until(lambda: c.done)
         tg.cancel_scope.cancel()
+    return c
+
+
+@pytest.mark.anyio
+async def test_publish_creates_new_updates_changed_keeps_unchanged_and_retires_the_rest() -> None:
+    st = State()
+    for id, spec in (("same", _rd("S")), ("changed", _rd("C")), ("gone", _rd("G"))):
+        st.create(RD.new("meta", id, spec), owner="test.Publisher")
+    before = {r.id: r for r in st.list("meta", RD.type)}
+    await _publish(st, {"new": _rd("N"), "same": _rd("S"), "changed": _rd("C2")})
     after = {r.id: r for r in st.list("meta", RD.type)}
     assert sorted(after) == ["changed", "new", "same"]
     assert after["same"] is before["same"]
@@ -224,13 +230,7 @@ async def test_publish_creates_new_updates_changed_keeps_unchanged_and_retires_t
 @pytest.mark.anyio
 async def test_publish_refuses_a_spec_of_another_type() -> None:
     st = State()
-    c = Publisher({"a": _rd("A"), "b": NamespaceSpec()})
-    rt = Runtime(st)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
-        await _until(lambda: c.done)
-        tg.cancel_scope.cancel()
+    c = await _publish(st, {"a": _rd("A"), "b": NamespaceSpec()})
     assert c.error is not None and "a Namespaces.meta.cosi.dev put as" in str(c.error)
     assert st.list("meta", RD.type) == []
 
