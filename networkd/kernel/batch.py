@@ -584,7 +584,6 @@ class RouteSocket(RawNetlink):
         return results
 
 
-
 def _encode_op(op: tuple[Op, KernelRoute], seq: int, ack: bool) -> bytes:
     return encode_route(op[1], op[0], seq, ack=ack)
 
