@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -94,16 +94,21 @@ class Node:
         """The ids of every resource of a type in a namespace."""
         return set(self.specs(rt, namespace))
 
-    @asynccontextmanager
-    async def running(self, *controllers: Controller) -> AsyncIterator[Runtime]:
+    def running(self, *controllers: Controller) -> AbstractAsyncContextManager[Runtime]:
         """Run the controllers against this node's State for the duration of the block."""
-        rt = Runtime(self.st)
-        for c in controllers:
-            rt.register(c)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(rt.run)
-            yield rt
-            tg.cancel_scope.cancel()
+        return running(self.st, *controllers)
+
+
+@asynccontextmanager
+async def running(st: State, *controllers: Controller) -> AsyncIterator[Runtime]:
+    """A Runtime of `controllers` against `st`, running for the duration of the block."""
+    rt = Runtime(st)
+    for c in controllers:
+        rt.register(c)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rt.run)
+        yield rt
+        tg.cancel_scope.cancel()
 
 
 async def converge(get: Callable[[], object], expected: object, timeout: float = 2.0) -> None:

@@ -7,8 +7,7 @@ import ipaddress
 import logging
 import os
 import stat
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -22,8 +21,8 @@ from networkd.resources.derived import HostDNSConfig
 from networkd.resources.enums import DNSProtocol
 from networkd.resources.files import FILES, EtcFileSpec, EtcFileStatus
 from networkd.resources.network import NETWORK, HostnameStatus, NameServerSpec, NodeAddress, ResolverStatus
-from networkd.runtime import Controller, Runtime
 from networkd.state import State
+from tests.controllers.layer_harness import running
 
 FAKE = "test.fake-owner"
 SPEC = EtcFileSpec.TYPE.type
@@ -149,17 +148,6 @@ async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
     with anyio.fail_after(timeout):
         while not pred():
             await anyio.sleep(0.005)
-
-
-@asynccontextmanager
-async def running(st: State, *controllers: Controller) -> AsyncIterator[Runtime]:
-    rt = Runtime(st)
-    for c in controllers:
-        rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
-        yield rt
-        tg.cancel_scope.cancel()
 
 
 @pytest.mark.parametrize(("name", "resources", "hosts", "resolv"), VECTORS, ids=[v[0] for v in VECTORS])

@@ -10,6 +10,7 @@ import pytest
 from networkd.resources.meta import NamespaceSpec, ResourceDefinitionSpec
 from networkd.runtime import Context, Controller, DeclarationError, Input, InputKind, Output, OutputKind, Runtime
 from networkd.state import State
+from tests.controllers.layer_harness import running
 
 NS = NamespaceSpec.TYPE
 RD = ResourceDefinitionSpec.TYPE
@@ -46,11 +47,8 @@ async def _until(pred, timeout: float = 2.0) -> None:  # type: ignore[no-untyped
 @pytest.mark.anyio
 async def test_input_changes_wake_and_coalesce() -> None:
     st = State()
-    rt = Runtime(st)
     c = Copier()
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.passes == 1)  # the initial pass
         for i in range(50):  # a burst within one loop iteration coalesces into one pass
             st.create(NS.new("meta", f"n{i:02d}", NamespaceSpec()))
@@ -58,7 +56,6 @@ async def test_input_changes_wake_and_coalesce() -> None:
         await anyio.sleep(0.05)
         assert c.passes == 2
         assert len(c.seen[-1]) == 50
-        tg.cancel_scope.cancel()
 
 
 class Debounced(Copier):
@@ -89,11 +86,8 @@ class Debounced(Copier):
 async def test_a_burst_spread_over_time_makes_one_pass(debounce: float, quiet: float, changes: int, apart: float,
                                                        before: float | None) -> None:
     st = State()
-    rt = Runtime(st)
     c = Debounced(debounce, quiet)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.passes == 1)  # the initial pass
         first = anyio.current_time()
         for i in range(changes):
@@ -105,17 +99,13 @@ async def test_a_burst_spread_over_time_makes_one_pass(debounce: float, quiet: f
         await anyio.sleep(0.6)
         assert c.passes == 2
         assert c.seen[-1] == [f"n{i}" for i in range(changes)]
-        tg.cancel_scope.cancel()
 
 
 @pytest.mark.anyio
 async def test_a_quiet_wait_still_passes_within_its_limit_under_endless_changes() -> None:
     st = State()
-    rt = Runtime(st)
     c = Debounced(debounce=1.0, quiet=0.1)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.passes == 1)
         first = anyio.current_time()
         i = 0
@@ -125,7 +115,6 @@ async def test_a_quiet_wait_still_passes_within_its_limit_under_endless_changes(
             assert anyio.current_time() - first < 3.0, "no pass within the limit"
             await anyio.sleep(0.02)
         assert anyio.current_time() - first >= 1.0  # it did wait out the limit
-        tg.cancel_scope.cancel()
 
 
 class Bad(Controller):
@@ -163,14 +152,10 @@ class Bad(Controller):
 ])
 async def test_undeclared_access_is_refused(action: str, message: str) -> None:
     st = State()
-    rt = Runtime(st)
     c = Bad(action)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.error is not None)
         assert message in str(c.error)
-        tg.cancel_scope.cancel()
 
 
 class Publisher(Controller):
@@ -204,12 +189,8 @@ def _rd(type_: str) -> ResourceDefinitionSpec:
 async def _publish(st: State, specs: dict[str, object]) -> Publisher:
     """Run a Publisher of `specs` against `st` until it has published."""
     c = Publisher(specs)
-    rt = Runtime(st)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.done)
-        tg.cancel_scope.cancel()
     return c
 
 
@@ -256,11 +237,8 @@ class Holder(Copier):
 @pytest.mark.parametrize("wake", [True, False])
 async def test_a_controller_is_woken_by_its_own_finalizers_unless_it_asks_not_to_be(wake: bool) -> None:
     st = State()
-    rt = Runtime(st)
     c = Holder(wake)
-    rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, c):
         await _until(lambda: c.passes == 1)
         st.create(NS.new("meta", "a", NamespaceSpec()))
         await _until(lambda: c.passes >= 2)
@@ -269,7 +247,6 @@ async def test_a_controller_is_woken_by_its_own_finalizers_unless_it_asks_not_to
         assert st.get("meta", NS.type, "a").metadata.finalizers == ("test.Holder",)
         st.add_finalizers("meta", NS.type, "a", "someone else")  # another's always does
         await _until(lambda: c.passes == (4 if wake else 3))
-        tg.cancel_scope.cancel()
 
 
 def test_second_exclusive_writer_is_refused() -> None:
@@ -388,12 +365,8 @@ class Settler(Controller):
 @pytest.mark.anyio
 async def test_settled_once_every_controller_is_idle_at_once() -> None:
     st = State()
-    rt = Runtime(st)
     producer, settler = Producer(), Settler()
-    rt.register(producer)
-    rt.register(settler)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
+    async with running(st, producer, settler):
         await _until(lambda: len(settler.passes) == 1)
         await anyio.sleep(0.05)
         assert settler.passes == [(False, [])]  # the producer's first pass is still busy
@@ -408,4 +381,3 @@ async def test_settled_once_every_controller_is_idle_at_once() -> None:
         st.create(NS.new("meta", "later", NamespaceSpec()))
         await _until(lambda: len(settler.passes) == count + 1)
         assert settler.passes[-1] == (True, ["later", "produced"])
-        tg.cancel_scope.cancel()
