@@ -198,7 +198,7 @@ class AddressChange:
     protocol: int = RTPROT_NETWORKD  # IFA_PROTO
 
 
-def encode_address(change: AddressChange, seq: int, *, ack: bool = True) -> bytes:
+def encode_address(change: AddressChange, seq: int, ack: bool = True) -> bytes:
     """The RTM_NEWADDR or RTM_DELADDR of `change` (IPv4 broadcast computed below /31, all flags in IFA_FLAGS,
     their low 8 in the header); without NLM_F_ACK if not `ack`."""
     prefix = change.prefix
@@ -543,7 +543,7 @@ class RouteSocket(RawNetlink):
     async def apply_addresses(self, changes: Sequence[AddressChange]) -> list[KernelError | None]:
         """`apply` for addresses: an add of an address the link has answers EEXIST, a delete of a missing one
         EADDRNOTAVAIL."""
-        return await self.send(changes, _encode_address, _describe_address)
+        return await self.send(changes, encode_address, _describe_address)
 
     async def send(self, items: Sequence[T], encode: Callable[[T, int, bool], bytes],
                    describe: Callable[[T], tuple[str, str]]) -> list[KernelError | None]:
@@ -587,9 +587,6 @@ class RouteSocket(RawNetlink):
 def _encode_op(op: tuple[Op, KernelRoute], seq: int, ack: bool) -> bytes:
     return encode_route(op[1], op[0], seq, ack=ack)
 
-
-def _encode_address(change: AddressChange, seq: int, ack: bool) -> bytes:
-    return encode_address(change, seq, ack=ack)
 
 
 def _describe_op(op: tuple[Op, KernelRoute]) -> tuple[str, str]:
