@@ -80,6 +80,16 @@ class Observed:
             raise AssertionError(f"{type} did not converge in {timeout}s; differences (got, want): {diff}") from None
         return dict(last[0])
 
+    def hold(self) -> None:
+        """Stop the hub reading its monitor (a small-buffer run only): the next kernel event is its last read."""
+        self.path.with_suffix(".hold").touch()
+        ip(self.node, "route", "add", "blackhole", "10.99.99.99/32")
+        wait_for(self.path.with_suffix(".held").exists, timeout=5.0, what="the hub holding its monitor")
+
+    def release(self) -> None:
+        """Let the hub read its monitor again."""
+        self.path.with_suffix(".hold").unlink()
+
     def stop(self) -> None:
         """Stop the observers; they must exit 0 with no controller restarted."""
         restarts = self.snapshot()["restarts"]

@@ -4,7 +4,9 @@
         State + Runtime + KernelHub + the four observers, as the daemon wires them. After every change of
         a status (batched for 10 ms) SNAPSHOT is replaced with one JSON object: {"statuses": {type: {id:
         spec as Talos renders it}}, "restarts": {controller: n}, "overflows": n}. With RCVBUF, the
-        hub's monitor socket gets that receive buffer (small ones force ENOBUFS) and counts overflows.
+        hub's monitor socket gets that receive buffer and counts overflows; and while the file
+        SNAPSHOT.hold exists, the hub stops reading the monitor after its next batch (touching
+        SNAPSHOT.held while it waits), so a burst meanwhile overflows the buffer (ENOBUFS on demand).
         Exits 0 on SIGTERM.
     observers_in_node.py measure
         Times converge passes of RouteStatusController over the routes the node has (first pass, an
@@ -42,9 +44,10 @@ STATUSES: tuple[ResourceType, ...] = (LinkStatus.TYPE, AddressStatus.TYPE, Route
 class SmallBufferHub(KernelHub):
     """The hub with a chosen monitor receive buffer, counting the overflows it recovered from."""
 
-    def __init__(self, rcvbuf: int) -> None:
+    def __init__(self, rcvbuf: int, hold: Path) -> None:
         super().__init__()
         self.rcvbuf = rcvbuf
+        self.hold = hold
         self.overflows = 0
 
     async def run(self) -> None:
@@ -52,6 +55,17 @@ class SmallBufferHub(KernelHub):
             async for changes in monitor:
                 self.overflows = monitor.overflows
                 self.notify(changes)
+                await self._held()
+
+    async def _held(self) -> None:
+        """While the file `hold` exists, read nothing (the kernel's events pile up in the monitor's buffer)."""
+        if not self.hold.exists():
+            return
+        held = self.hold.with_suffix(".held")
+        held.touch()
+        while self.hold.exists():
+            await anyio.sleep(0.005)
+        held.unlink()
 
 
 class Snapshots:
@@ -95,7 +109,7 @@ class Snapshots:
 async def serve(path: Path, rcvbuf: int | None) -> None:
     state = State()
     runtime = Runtime(state)
-    hub: KernelHub = KernelHub() if rcvbuf is None else SmallBufferHub(rcvbuf)
+    hub: KernelHub = KernelHub() if rcvbuf is None else SmallBufferHub(rcvbuf, path.with_suffix(".hold"))
     for controller in observer_controllers(None, hub):  # type: ignore[arg-type]  # no options needed
         runtime.register(controller)
     snapshots = Snapshots(state, runtime, hub, path)
