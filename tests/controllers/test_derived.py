@@ -4,7 +4,6 @@ readiness and files on disk. The hostname controller runs with a fake UTS: nothi
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -36,6 +35,7 @@ from networkd.resources.network import (
 from networkd.resources.values import HardwareAddr
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 FILE_SPEC = EtcFileSpec.TYPE.type
 
@@ -51,12 +51,6 @@ class FakeUTS:
 
     def set(self, hostname: str, domainname: str) -> None:
         self.names = (hostname, domainname)
-
-
-async def until(pred: Callable[[], bool], timeout: float = 3.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def spec(st: State, namespace: str, rt: type[Spec], id: str) -> Spec | None:

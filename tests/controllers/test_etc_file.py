@@ -7,7 +7,6 @@ import ipaddress
 import logging
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -22,6 +21,7 @@ from networkd.resources.enums import DNSProtocol
 from networkd.resources.files import FILES, EtcFileSpec, EtcFileStatus
 from networkd.resources.network import NETWORK, HostnameStatus, NameServerSpec, NodeAddress, ResolverStatus
 from networkd.state import State
+from tests.aio import until
 from tests.controllers.layer_harness import running
 
 FAKE = "test.fake-owner"
@@ -142,12 +142,6 @@ def contents(st: State, id: str) -> str | None:
         return None
     assert isinstance(r.spec, EtcFileSpec)
     return r.spec.contents
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 @pytest.mark.parametrize(("name", "resources", "hosts", "resolv"), VECTORS, ids=[v[0] for v in VECTORS])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import anyio
 import pytest
 
@@ -14,15 +12,10 @@ from networkd.resources.network import NETWORK
 from networkd.resources.values import HardwareAddr
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 HW = HardwareAddrSpec.TYPE.type
 OWNER = "network.LinkStatusController"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def link(st: State, name: str, mac: str, *, type: LinkType = LinkType.ETHER, kind: str = "") -> None:

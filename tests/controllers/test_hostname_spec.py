@@ -10,7 +10,6 @@ import json
 import logging
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -22,6 +21,7 @@ from networkd.resources.enums import ConfigLayer
 from networkd.resources.network import NETWORK, HostnameSpec, HostnameStatus
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 MERGE = "network.HostnameMergeController"
 NAME = "network.HostnameSpecController"
@@ -43,12 +43,6 @@ class FakeUTS:
     def set(self, hostname: str, domainname: str) -> None:
         self.names = (hostname, domainname)
         self.sets.append(self.names)
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def status(st: State) -> tuple[str, str] | None:

@@ -10,7 +10,6 @@ import errno
 import logging
 import socket
 import subprocess
-from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from networkd.resources.link import LinkStatus
 from networkd.resources.network import NETWORK
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 OPER_STATES = {"UNKNOWN": "unknown", "NOTPRESENT": "notPresent", "DOWN": "down", "LOWERLAYERDOWN": "lowerLayerDown",
                "TESTING": "testing", "DORMANT": "dormant", "UP": "up"}
@@ -231,7 +231,6 @@ def test_sysfs_facts(tmp_path: Path) -> None:
     assert with_sysfs(bridge, "br0", tmp_path) == bridge
 
 
-
 # kernel wireguard devices, in memory: a fake rtnetlink dump and generic netlink client, the real runtime
 
 PRIV = "YAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="  # wg pubkey: Y2FD6uTgrq+/bbBAXCNOtE+PGk8Papoh7qaWBpQUXn0=
@@ -304,12 +303,6 @@ def fake_links(monkeypatch: pytest.MonkeyPatch) -> type[FakeNetlink]:
     monkeypatch.setattr(link_status_module, "WIREGUARD_POLL", 0.02)
     FakeNetlink.now = list(LINKS)
     return FakeNetlink
-
-
-async def until(pred: Callable[[], Any], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 @pytest.mark.anyio

@@ -13,16 +13,11 @@ from networkd.resources.enums import ConfigLayer, Family
 from networkd.resources.network import NETWORK, NETWORK_CONFIG, AddressSpec, HostnameSpec
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 
 def addr(cidr: str, layer: ConfigLayer, link: str = "eth0") -> AddressSpec:
     return AddressSpec(address=ipaddress.ip_interface(cidr), link_name=link, family=Family.INET4, layer=layer)
-
-
-async def until(pred, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 @pytest.mark.anyio

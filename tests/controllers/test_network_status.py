@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 
 import anyio
 import pytest
@@ -15,14 +14,9 @@ from networkd.resources.files import FILES, EtcFileStatus
 from networkd.resources.network import NETWORK, HostnameStatus, NetworkStatus, NodeAddress, ProbeStatus, RouteStatus
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 FAKE = "test.fake-owner"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def put(st: State, namespace: str, id: str, spec: Spec) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import anyio
 import pytest
 
@@ -14,14 +12,9 @@ from networkd.resources.enums import AddressSortAlgorithm
 from networkd.resources.network import NETWORK
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 OWNER = "network.MachineConfigController"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def algorithm(st: State) -> AddressSortAlgorithm | None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
 from ipaddress import ip_interface, ip_network
 from types import TracebackType
-from typing import Any
 
 import anyio
 import pytest
@@ -22,6 +20,7 @@ from networkd.resources.enums import Family
 from networkd.resources.network import NETWORK, AddressStatus, RoutingRuleStatus
 from networkd.runtime import OutputKind, Runtime
 from networkd.state import State
+from tests.aio import until
 
 NAME = "network.RoutingRuleStatusController"
 TYPE = RoutingRuleStatus.TYPE.type
@@ -60,12 +59,6 @@ class FakeNetlink:
 
 def rule(priority: int, table: int = 100) -> KernelRule:
     return KernelRule(family=AF_INET, priority=priority, table=table, src=ip_network("10.0.0.0/8"))
-
-
-async def until(pred: Callable[[], Any], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
 
 import anyio
 import pytest
@@ -14,17 +13,12 @@ from networkd.resources.enums import ConfigLayer, DNSProtocol
 from networkd.resources.network import NETWORK, NameServerSpec, ResolverSpec, ResolverStatus
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 MERGE = "network.ResolverMergeController"
 NAME = "network.ResolverSpecController"
 SPEC = ResolverSpec.TYPE.type
 STATUS = ResolverStatus.TYPE.type
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 def ns(addr: str, protocol: DNSProtocol = DNSProtocol.DO53, tls: str = "") -> NameServerSpec:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import anyio
 import pytest
@@ -13,17 +12,12 @@ from networkd.resources.enums import ConfigLayer
 from networkd.resources.network import NETWORK, TimeServerSpec, TimeServerStatus
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 MERGE = "network.TimeServerMergeController"
 NAME = "network.TimeServerSpecController"
 SPEC = TimeServerSpec.TYPE.type
 STATUS = TimeServerStatus.TYPE.type
-
-
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
 
 
 @pytest.mark.anyio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from networkd.resources.network import (
 )
 from networkd.runtime import Runtime
 from networkd.state import State
+from tests.aio import until
 
 CONTROLLER = "network.OperatorSpecController"
 
@@ -121,12 +122,6 @@ class Harness:
 
     def config_ids(self, rt: Any = AddressSpec.TYPE) -> list[str]:
         return [r.metadata.id for r in self.st.list(NETWORK_CONFIG, rt.type)]
-
-
-async def until(pred: Callable[[], object], timeout: float = 2.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.002)
 
 
 @pytest.fixture
