@@ -299,23 +299,13 @@ class Fields:
 
     def integer(self, key: str, bounds: tuple[int, int], *, required: bool = False) -> int | None:
         """An integer field within `bounds`."""
-        value = self.get(key, required=required)
-        if value is None:
-            return None
-        try:
-            return to_integer(self.errors, self.at(key), value, bounds)
-        except Invalid:
-            return None
+        return self.read(key, lambda errors, path, value: to_integer(errors, path, value, bounds), required=required)
 
     def choice(self, key: str, enum: type[E], *, among: Sequence[E] | None = None, required: bool = False) -> E | None:
         """An enumerated field (one of the members `among` only, when given)."""
-        value = self.get(key, required=required)
-        if value is None:
-            return None
-        try:
-            return to_choice(self.errors, self.at(key), value, enum, among)
-        except Invalid:
-            return None
+        return self.read(
+            key, lambda errors, path, value: to_choice(errors, path, value, enum, among), required=required
+        )
 
     def fields(self, key: str) -> Fields | None:
         """A nested mapping, read by the caller (who also calls its `finish`, or not)."""
