@@ -258,26 +258,20 @@ class State:
     def create_spec(self, namespace: str, type: str, id: str, spec: Spec, owner: str = "",
                     labels: Mapping[str, str] = EMPTY) -> Resource[Spec]:
         """`create` of a fresh resource holding `spec`, without a template resource (controllers' puts)."""
-        bucket = self._data.setdefault((namespace, type), {})
-        if id in bucket:
-            raise ConflictError(f"resource {type}({namespace}/{id}) already exists")
-        now = self._clock()
-        new = Resource(Metadata(namespace, type, id, 1, owner, Phase.RUNNING, now, now, (), labels, EMPTY), spec)
-        bucket[id] = new
-        self._emit(Event(EventType.CREATED, new))
-        return new
+        self.create_specs(namespace, type, ((id, spec),), owner, labels)
+        return self._data[namespace, type][id]
 
-    def create_specs(self, namespace: str, type: str, specs: Iterable[tuple[str, Spec]], owner: str = "") -> None:
+    def create_specs(self, namespace: str, type: str, specs: Iterable[tuple[str, Spec]], owner: str = "",
+                     labels: Mapping[str, str] = EMPTY) -> None:
         """`create_spec` of many (id, spec) pairs at one time stamp, each announced as usual (a configuration's
         10,000 routes are put twice on their way to the kernel). ConflictError for an id that exists, with the
         pairs before it created."""
-        key = (namespace, type)
-        bucket = self._data.setdefault(key, {})
+        bucket = self._data.setdefault((namespace, type), {})
         now = self._clock()
         for id, spec in specs:
             if id in bucket:
                 raise ConflictError(f"resource {type}({namespace}/{id}) already exists")
-            new = Resource(Metadata(namespace, type, id, 1, owner, Phase.RUNNING, now, now, (), EMPTY, EMPTY), spec)
+            new = Resource(Metadata(namespace, type, id, 1, owner, Phase.RUNNING, now, now, (), labels, EMPTY), spec)
             bucket[id] = new
             self._emit(Event(EventType.CREATED, new))
 
