@@ -588,7 +588,6 @@ def _encode_op(op: tuple[Op, KernelRoute], seq: int, ack: bool) -> bytes:
     return encode_route(op[1], op[0], seq, ack=ack)
 
 
-
 def _describe_op(op: tuple[Op, KernelRoute]) -> tuple[str, str]:
     return op[0], _obj(op[1])
 

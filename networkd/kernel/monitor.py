@@ -137,7 +137,6 @@ class Monitor(SocketHolder):
             return 0
         return self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
-
     def __aiter__(self) -> Monitor:
         return self
 
