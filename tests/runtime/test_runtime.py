@@ -10,6 +10,7 @@ import pytest
 from networkd.resources.meta import NamespaceSpec, ResourceDefinitionSpec
 from networkd.runtime import Context, Controller, DeclarationError, Input, InputKind, Output, OutputKind, Runtime
 from networkd.state import State
+from tests.aio import until
 from tests.controllers.layer_harness import running
 
 NS = NamespaceSpec.TYPE
@@ -38,21 +39,15 @@ class Copier(Controller):
             self.seen.append([r.id for r in ctx.list("meta", NS)])
 
 
-async def _until(pred, timeout: float = 2.0) -> None:  # type: ignore[no-untyped-def]
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.005)
-
-
 @pytest.mark.anyio
 async def test_input_changes_wake_and_coalesce() -> None:
     st = State()
     c = Copier()
     async with running(st, c):
-        await _until(lambda: c.passes == 1)  # the initial pass
+        await until(lambda: c.passes == 1)  # the initial pass
         for i in range(50):  # a burst within one loop iteration coalesces into one pass
             st.create(NS.new("meta", f"n{i:02d}", NamespaceSpec()))
-        await _until(lambda: c.passes >= 2)
+        await until(lambda: c.passes >= 2)
         await anyio.sleep(0.05)
         assert c.passes == 2
         assert len(c.seen[-1]) == 50
@@ -88,12 +83,12 @@ async def test_a_burst_spread_over_time_makes_one_pass(debounce: float, quiet: f
     st = State()
     c = Debounced(debounce, quiet)
     async with running(st, c):
-        await _until(lambda: c.passes == 1)  # the initial pass
+        await until(lambda: c.passes == 1)  # the initial pass
         first = anyio.current_time()
         for i in range(changes):
             st.create(NS.new("meta", f"n{i}", NamespaceSpec()))
             await anyio.sleep(apart)
-        await _until(lambda: c.passes >= 2)
+        await until(lambda: c.passes >= 2)
         if before is not None:
             assert anyio.current_time() - first < before  # the burst's end started it, not the limit
         await anyio.sleep(0.6)
@@ -106,7 +101,7 @@ async def test_a_quiet_wait_still_passes_within_its_limit_under_endless_changes(
     st = State()
     c = Debounced(debounce=1.0, quiet=0.1)
     async with running(st, c):
-        await _until(lambda: c.passes == 1)
+        await until(lambda: c.passes == 1)
         first = anyio.current_time()
         i = 0
         while c.passes < 2:  # a change every 20 ms, never 0.1 s apart
@@ -154,7 +149,7 @@ async def test_undeclared_access_is_refused(action: str, message: str) -> None:
     st = State()
     c = Bad(action)
     async with running(st, c):
-        await _until(lambda: c.error is not None)
+        await until(lambda: c.error is not None)
         assert message in str(c.error)
 
 
@@ -190,7 +185,7 @@ async def _publish(st: State, specs: dict[str, object]) -> Publisher:
     """Run a Publisher of `specs` against `st` until it has published."""
     c = Publisher(specs)
     async with running(st, c):
-        await _until(lambda: c.done)
+        await until(lambda: c.done)
     return c
 
 
@@ -239,14 +234,14 @@ async def test_a_controller_is_woken_by_its_own_finalizers_unless_it_asks_not_to
     st = State()
     c = Holder(wake)
     async with running(st, c):
-        await _until(lambda: c.passes == 1)
+        await until(lambda: c.passes == 1)
         st.create(NS.new("meta", "a", NamespaceSpec()))
-        await _until(lambda: c.passes >= 2)
+        await until(lambda: c.passes >= 2)
         await anyio.sleep(0.05)
         assert c.passes == (3 if wake else 2)  # the pass its own finalizer on "a" woke finds it there already
         assert st.get("meta", NS.type, "a").metadata.finalizers == ("test.Holder",)
         st.add_finalizers("meta", NS.type, "a", "someone else")  # another's always does
-        await _until(lambda: c.passes == (4 if wake else 3))
+        await until(lambda: c.passes == (4 if wake else 3))
 
 
 def test_second_exclusive_writer_is_refused() -> None:
@@ -293,7 +288,7 @@ async def test_crash_is_logged_and_restarted_with_backoff(caplog: pytest.LogCapt
     caplog.set_level(logging.ERROR)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rt.run)
-        await _until(lambda: len(c.starts) == 4)
+        await until(lambda: len(c.starts) == 4)
         tg.cancel_scope.cancel()
     gaps = [b - a for a, b in zip(c.starts, c.starts[1:], strict=False)]
     assert gaps[0] >= 0.02 and gaps[1] >= 0.04 and gaps[2] >= 0.08  # exponential backoff
@@ -312,7 +307,7 @@ async def test_controller_logs_are_kept_per_controller() -> None:
         rt.register(c)
         async with anyio.create_task_group() as tg:
             tg.start_soon(rt.run)
-            await _until(lambda: len(c.starts) == 2)
+            await until(lambda: len(c.starts) == 2)
             tg.cancel_scope.cancel()
     finally:
         logging.getLogger().removeHandler(rt.logs)
@@ -367,17 +362,17 @@ async def test_settled_once_every_controller_is_idle_at_once() -> None:
     st = State()
     producer, settler = Producer(), Settler()
     async with running(st, producer, settler):
-        await _until(lambda: len(settler.passes) == 1)
+        await until(lambda: len(settler.passes) == 1)
         await anyio.sleep(0.05)
         assert settler.passes == [(False, [])]  # the producer's first pass is still busy
         producer.release.set()
         # the producer's output wakes the settler; once both wait, the settler gets one more pass
-        await _until(lambda: settler.passes[-1][0])
+        await until(lambda: settler.passes[-1][0])
         assert settler.passes[-1] == (True, ["produced"])
         assert all(not settled for settled, _ in settler.passes[:-1])
         count = len(settler.passes)
         await anyio.sleep(0.05)
         assert len(settler.passes) == count  # latched: no further wakeups from settling
         st.create(NS.new("meta", "later", NamespaceSpec()))
-        await _until(lambda: len(settler.passes) == count + 1)
+        await until(lambda: len(settler.passes) == count + 1)
         assert settler.passes[-1] == (True, ["later", "produced"])
