@@ -4,8 +4,8 @@ and waits on what the controllers write into network-config."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anyio
@@ -34,6 +34,7 @@ from networkd.resources.runtime import CMDLINE_ID, RUNTIME, KernelCmdlineSpec
 from networkd.resources.values import HardwareAddr
 from networkd.runtime import Controller, Runtime
 from networkd.state import State
+from tests.aio import running
 
 OWNER = "test"
 
@@ -97,18 +98,6 @@ class Node:
     def running(self, *controllers: Controller) -> AbstractAsyncContextManager[Runtime]:
         """Run the controllers against this node's State for the duration of the block."""
         return running(self.st, *controllers)
-
-
-@asynccontextmanager
-async def running(st: State, *controllers: Controller) -> AsyncIterator[Runtime]:
-    """A Runtime of `controllers` against `st`, running for the duration of the block."""
-    rt = Runtime(st)
-    for c in controllers:
-        rt.register(c)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(rt.run)
-        yield rt
-        tg.cancel_scope.cancel()
 
 
 async def converge(get: Callable[[], object], expected: object, timeout: float = 2.0) -> None:

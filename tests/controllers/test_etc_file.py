@@ -21,8 +21,7 @@ from networkd.resources.enums import DNSProtocol
 from networkd.resources.files import FILES, EtcFileSpec, EtcFileStatus
 from networkd.resources.network import NETWORK, HostnameStatus, NameServerSpec, NodeAddress, ResolverStatus
 from networkd.state import State
-from tests.aio import until
-from tests.controllers.layer_harness import running
+from tests.aio import running, until
 
 FAKE = "test.fake-owner"
 SPEC = EtcFileSpec.TYPE.type

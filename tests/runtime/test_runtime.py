@@ -10,8 +10,7 @@ import pytest
 from networkd.resources.meta import NamespaceSpec, ResourceDefinitionSpec
 from networkd.runtime import Context, Controller, DeclarationError, Input, InputKind, Output, OutputKind, Runtime
 from networkd.state import State
-from tests.aio import until
-from tests.controllers.layer_harness import running
+from tests.aio import running, until
 
 NS = NamespaceSpec.TYPE
 RD = ResourceDefinitionSpec.TYPE
